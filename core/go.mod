@@ -1,0 +1,3 @@
+module github.com/snowmerak/clustering/core
+
+go 1.25.0

@@ -1,0 +1,13 @@
+module github.com/snowmerak/clustering/membership
+
+go 1.25.0
+
+require (
+	github.com/snowmerak/clustering/core v0.0.0
+	github.com/snowmerak/clustering/pki v0.0.0
+)
+
+replace (
+	github.com/snowmerak/clustering/core => ../core
+	github.com/snowmerak/clustering/pki => ../pki
+)
