@@ -1,0 +1,37 @@
+package core
+
+import (
+	"context"
+	"net/netip"
+)
+
+// Peer names a node to send to: its ID and, when known, its transport address.
+// A joining node may know a seed only by address; the transport then learns
+// the ID from the peer's authenticated certificate.
+type Peer struct {
+	ID   NodeID
+	Addr netip.AddrPort
+}
+
+// MessageHandler receives the messages a Messenger delivers. The Peer passed
+// in is authenticated by the transport: its ID is the sender's verified NodeID.
+type MessageHandler interface {
+	// HandleDatagram receives an unreliable datagram.
+	HandleDatagram(from Peer, payload []byte)
+	// HandleRequest answers a request; the returned bytes are the reply.
+	HandleRequest(ctx context.Context, from Peer, payload []byte) ([]byte, error)
+}
+
+// Messenger is how membership reaches other members: authenticated datagrams
+// for probes and gossip, and request/response for full-state exchanges. The
+// secure transport implements it over its sessions; simulations implement it
+// in memory.
+type Messenger interface {
+	// SendDatagram sends payload to the peer, best effort: it may be lost.
+	SendDatagram(ctx context.Context, to Peer, payload []byte) error
+	// Request sends payload reliably and waits for the peer's reply.
+	Request(ctx context.Context, to Peer, payload []byte) ([]byte, error)
+	// Handle installs the handler for inbound messages; call it before the
+	// first message can arrive.
+	Handle(h MessageHandler)
+}
