@@ -43,10 +43,16 @@ type ScryptParams struct {
 func DefaultScryptParams() ScryptParams { return ScryptParams{LogN: 17, R: 8, P: 1} }
 
 // Bounds on parameters read from a file, so a hostile key file cannot make
-// the reader allocate or compute without limit.
+// the reader allocate or compute without limit. scrypt allocates 128·r·N
+// bytes for its table plus 128·r·(p+2) for B and scratch, so r is bounded
+// too: otherwise N=2, r=2^22, p=16 keeps the table at 1 GiB while B takes
+// 8 GiB. Work grows with N·r·p; the cap is four times the costliest
+// single-lane derivation the memory bound allows (age's limit, N=2^22 r=8).
 const (
 	maxScryptMemory = 1 << 30 // 128·r·N
+	maxScryptR      = 32      // B and scratch ≤ 128·32·18 bytes = 72 KiB
 	maxScryptP      = 16
+	maxScryptWork   = 1 << 25 // N·r·p
 	scryptSaltSize  = 16
 	gcmNonceSize    = 12
 	gcmTagSize      = 16
@@ -54,9 +60,10 @@ const (
 )
 
 func (p ScryptParams) validate() error {
-	if p.LogN < 1 || p.LogN > 30 || p.R < 1 || p.R > maxScryptMemory/128 || p.P < 1 || p.P > maxScryptP || 128*p.R > maxScryptMemory>>p.LogN {
-		return fmt.Errorf("scrypt parameters logN=%d r=%d p=%d out of range (memory ≤ %d MiB, p ≤ %d): %w",
-			p.LogN, p.R, p.P, maxScryptMemory>>20, maxScryptP, core.ErrInvalidInput)
+	if p.LogN < 1 || p.LogN > 30 || p.R < 1 || p.R > maxScryptR || p.P < 1 || p.P > maxScryptP ||
+		128*p.R > maxScryptMemory>>p.LogN || p.P*p.R > maxScryptWork>>p.LogN {
+		return fmt.Errorf("scrypt parameters logN=%d r=%d p=%d out of range (memory ≤ %d MiB, r ≤ %d, p ≤ %d, N·r·p ≤ 2^25): %w",
+			p.LogN, p.R, p.P, maxScryptMemory>>20, maxScryptR, maxScryptP, core.ErrInvalidInput)
 	}
 	return nil
 }
@@ -152,7 +159,8 @@ func EncodeEncryptedPrivateKeyPEM(key core.Signer, password []byte, kdf ScryptFu
 
 // DecryptPrivateKey opens EncryptedPrivateKeyInfo DER with password. Only
 // PBES2 with scrypt and AES-256-GCM is accepted; scrypt parameters beyond
-// 1 GiB of memory are refused before any work is done.
+// 1 GiB of memory, r > 32, p > 16 or N·r·p > 2^25 are refused before any
+// work is done.
 func DecryptPrivateKey(der, password []byte, kdf ScryptFunc, schemes []core.SignatureScheme) (core.Signer, error) {
 	var info encryptedPrivateKeyInfo
 	if err := unmarshalExact(der, &info, "encrypted private key"); err != nil {

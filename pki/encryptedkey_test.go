@@ -111,6 +111,11 @@ func TestDecryptPrivateKeyRejects(t *testing.T) {
 		{"hostile scrypt cost", rebuild(&scryptParams{Salt: salt, CostParameter: 1 << 30, BlockSize: 8, Parallelization: 1}, nil, nil), "pw", core.ErrInvalidInput, 0},
 		{"hostile block size", rebuild(&scryptParams{Salt: salt, CostParameter: 1 << 10, BlockSize: 1 << 40, Parallelization: 1}, nil, nil), "pw", core.ErrInvalidInput, 0},
 		{"hostile parallelism", rebuild(&scryptParams{Salt: salt, CostParameter: 1 << 10, BlockSize: 8, Parallelization: 1 << 20}, nil, nil), "pw", core.ErrInvalidInput, 0},
+		// 128·r·N is exactly 1 GiB, but scrypt also allocates 256·r for its
+		// scratch block and 128·r·p for B: about 10 GiB in all.
+		{"hostile block size with the smallest N", rebuild(&scryptParams{Salt: salt, CostParameter: 2, BlockSize: 1 << 22, Parallelization: 16}, nil, nil), "pw", core.ErrInvalidInput, 0},
+		{"hostile block size and parallelism", rebuild(&scryptParams{Salt: salt, CostParameter: 1 << 10, BlockSize: 1 << 12, Parallelization: 16}, nil, nil), "pw", core.ErrInvalidInput, 0},
+		{"work far beyond the default", rebuild(&scryptParams{Salt: salt, CostParameter: 1 << 20, BlockSize: 8, Parallelization: 16}, nil, nil), "pw", core.ErrInvalidInput, 0},
 		{"N not a power of two", rebuild(&scryptParams{Salt: salt, CostParameter: 1000, BlockSize: 8, Parallelization: 1}, nil, nil), "pw", ErrMalformed, 0},
 		{"short salt", rebuild(&scryptParams{Salt: salt[:4], CostParameter: 1 << 10, BlockSize: 8, Parallelization: 1}, nil, nil), "pw", ErrMalformed, 0},
 		{"short GCM tag", rebuild(nil, &gcmParams{Nonce: make([]byte, 12), ICVLen: 12}, nil), "pw", ErrMalformed, 0},

@@ -78,3 +78,23 @@ func names(t *testing.T, dir string) []string {
 	}
 	return out
 }
+
+// A symlink planted where a key is to be written is never followed: the
+// key must not land in the file it points to, whether or not that exists.
+func TestWritesDoNotFollowSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "elsewhere")
+	link := filepath.Join(dir, "node.key")
+	require.NoError(t, os.Symlink(target, link))
+	require.ErrorIs(t, WriteNewFiles(NewFile{link, []byte("secret"), KeyFileMode}), fs.ErrExist)
+	assert.NoFileExists(t, target, "a dangling symlink was followed")
+
+	require.NoError(t, os.WriteFile(target, []byte("theirs"), 0o644))
+	require.NoError(t, ReplaceFile(NewFile{link, []byte("list"), CertFileMode}))
+	got, err := os.ReadFile(target)
+	require.NoError(t, err)
+	assert.Equal(t, "theirs", string(got), "ReplaceFile wrote through the symlink")
+	st, err := os.Lstat(link)
+	require.NoError(t, err)
+	assert.True(t, st.Mode().IsRegular(), "the symlink itself is replaced")
+}

@@ -97,7 +97,7 @@ func FuzzParsePrivateKeyPEM(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		k := &recordingKDF{}
 		_, _ = ParsePrivateKeyPEM(data, fuzzSchemes, k.kdf, func() ([]byte, error) { return []byte("pw"), nil })
-		if k.calls > 0 && (k.r > maxScryptMemory/128 || 128*k.r > maxScryptMemory/k.n || k.p > maxScryptP) {
+		if k.calls > 0 && !scryptWithinBounds(k.n, k.r, k.p) {
 			t.Fatalf("scrypt called with N=%d r=%d p=%d beyond the bounds", k.n, k.r, k.p)
 		}
 	})
@@ -115,7 +115,7 @@ func FuzzDecryptPrivateKey(f *testing.F) {
 	f.Fuzz(func(t *testing.T, der []byte) {
 		k := &recordingKDF{}
 		key, err := DecryptPrivateKey(der, []byte("pw"), k.kdf, fuzzSchemes)
-		if k.calls > 0 && (k.r > maxScryptMemory/128 || 128*k.r > maxScryptMemory/k.n || k.p > maxScryptP) {
+		if k.calls > 0 && !scryptWithinBounds(k.n, k.r, k.p) {
 			t.Fatalf("scrypt called with N=%d r=%d p=%d beyond the bounds", k.n, k.r, k.p)
 		}
 		if err == nil && key == nil {
@@ -155,4 +155,16 @@ func FuzzParseCertificateRequest(f *testing.F) {
 			t.Fatal("accepted request lost bytes or its key")
 		}
 	})
+}
+
+// scryptWithinBounds reports whether scrypt with these parameters allocates at
+// most 1 GiB for its table and 72 KiB besides (128·r·(p+2), what
+// golang.org/x/crypto/scrypt.Key allocates for B and its scratch block), and
+// does at most 2^25 units of work.
+func scryptWithinBounds(n, r, p int) bool {
+	if n < 2 || r < 1 || p < 1 || r > 1<<30 || p > 1<<30 || n > 1<<30 {
+		return false
+	}
+	N, R, P := uint64(n), uint64(r), uint64(p)
+	return 128*R*N <= 1<<30 && 128*R*(P+2) <= 72<<10 && N*R*P <= 1<<25
 }

@@ -62,10 +62,25 @@ func matchDomainConstraint(host, constraint string) bool {
 	}
 }
 
-// constrained checks one name against permitted and excluded lists.
-func constrained(kind, name string, permitted, excluded []string) error {
+// wildcardReaches reports whether the DNS name pattern, a leftmost "*."
+// wildcard, stands for a host inside the excluded subtree constraint:
+// "*.example.com" stands for "db.example.com", so an exclusion of
+// db.example.com must refuse it (as crypto/x509 does since CVE-2025-61727).
+// Deeper subtrees and leading-dot constraints are out of the wildcard's reach.
+func wildcardReaches(pattern, constraint string) bool {
+	rest, ok := strings.CutPrefix(strings.ToLower(strings.TrimSuffix(pattern, ".")), "*.")
+	if !ok || strings.HasPrefix(constraint, ".") {
+		return false
+	}
+	label, parent, found := strings.Cut(strings.ToLower(constraint), ".")
+	return found && label != "" && parent == rest
+}
+
+// constrained checks one name against permitted and excluded lists; with
+// wildcards, a "*." name is also refused by any exclusion it could stand for.
+func constrained(kind, name string, wildcards bool, permitted, excluded []string) error {
 	for _, c := range excluded {
-		if matchDomainConstraint(name, c) {
+		if matchDomainConstraint(name, c) || wildcards && wildcardReaches(name, c) {
 			return fmt.Errorf("%w: %s %q is excluded by %q", ErrNameConstraint, kind, name, c)
 		}
 	}
@@ -81,13 +96,13 @@ func constrained(kind, name string, permitted, excluded []string) error {
 func checkNameConstraints(c, ca *Certificate) error {
 	xc := ca.x509
 	if xc == nil {
-		return nil
+		return fmt.Errorf("%w: %q was not made by ParseCertificate, so its name constraints are unknown", ErrUnhandledCritical, ca.Subject.String())
 	}
 	if len(xc.PermittedEmailAddresses)+len(xc.ExcludedEmailAddresses) > 0 {
 		return fmt.Errorf("%w: email name constraints of %q are not supported", ErrUnhandledCritical, ca.Subject.String())
 	}
 	for _, d := range c.DNSNames {
-		if err := constrained("DNS name", d, xc.PermittedDNSDomains, xc.ExcludedDNSDomains); err != nil {
+		if err := constrained("DNS name", d, true, xc.PermittedDNSDomains, xc.ExcludedDNSDomains); err != nil {
 			return err
 		}
 	}
@@ -99,7 +114,7 @@ func checkNameConstraints(c, ca *Certificate) error {
 		if host == "" || net.ParseIP(host) != nil {
 			return fmt.Errorf("%w: URI %q has no domain to check against %q's constraints", ErrNameConstraint, u, ca.Subject.String())
 		}
-		if err := constrained("URI", host, xc.PermittedURIDomains, xc.ExcludedURIDomains); err != nil {
+		if err := constrained("URI", host, false, xc.PermittedURIDomains, xc.ExcludedURIDomains); err != nil {
 			return err
 		}
 	}

@@ -25,7 +25,10 @@ const maxPEMBlocks = 1024
 // decodePEM returns the DER of every block in data, in order. Every block
 // must have one of the wanted types and no headers; text before a block is
 // skipped (as openssl's -text output puts it there), anything but whitespace
-// after the last block is an error.
+// after the last block is an error. pem.Decode silently passes over a block
+// it cannot decode (bad base64, no END line) and returns the next one, which
+// would let a damaged leaf leave its intermediate in front of a chain: so the
+// text skipped before a block may not hold a PEM boundary line of its own.
 func decodePEM(data []byte, want ...string) ([]*pem.Block, error) {
 	var blocks []*pem.Block
 	rest := data
@@ -33,6 +36,10 @@ func decodePEM(data []byte, want ...string) ([]*pem.Block, error) {
 		block, r := pem.Decode(rest)
 		if block == nil {
 			break
+		}
+		consumed := rest[:len(rest)-len(r)]
+		if bytes.Count(consumed, []byte("-----BEGIN")) != 1 || bytes.Count(consumed, []byte("-----END")) != 1 {
+			return nil, fmt.Errorf("a damaged PEM block precedes block %d: %w", len(blocks), ErrMalformed)
 		}
 		rest = r
 		ok := false

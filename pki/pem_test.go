@@ -44,6 +44,11 @@ func TestParseCertificatesPEMRejects(t *testing.T) {
 		{"truncated block", good[:len(good)-30], ErrMalformed},
 		{"headers", pem.EncodeToMemory(&pem.Block{Type: PEMCertificate, Headers: map[string]string{"X": "y"}, Bytes: p.leaf.Raw}), ErrMalformed},
 		{"block that is not a certificate", pem.EncodeToMemory(&pem.Block{Type: PEMCertificate, Bytes: []byte{0x30, 0}}), ErrMalformed},
+		// encoding/pem skips a block it cannot decode and returns the next one,
+		// so a damaged leaf would silently leave its intermediate in front.
+		{"undecodable block before a good one", append([]byte("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n"), EncodeCertificatesPEM(p.inter)...), ErrMalformed},
+		{"unterminated block before a good one", append(append([]byte{}, good[:len(good)-len("-----END CERTIFICATE-----\n")]...), EncodeCertificatesPEM(p.inter)...), ErrMalformed},
+		{"block with a mismatched END line before a good one", append([]byte(strings.Replace(string(good), "END CERTIFICATE", "END PRIVATE KEY", 1)), EncodeCertificatesPEM(p.inter)...), ErrMalformed},
 		{"too many blocks", bytes.Repeat(pem.EncodeToMemory(&pem.Block{Type: PEMCertificate, Bytes: []byte{0}}), maxPEMBlocks+1), ErrMalformed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

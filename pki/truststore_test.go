@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/snowmerak/clustering/core"
 	"github.com/stretchr/testify/assert"
@@ -108,4 +109,39 @@ func TestTrustStoreConcurrentUse(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// The cache holds parsed certificates, not verdicts: an intermediate reused
+// by ParseChain is checked again on every Verify, so a later revocation or
+// its expiry still fails the chain, and a cached copy never stands in for
+// other bytes.
+func TestCachedIntermediateIsVerifiedAgain(t *testing.T) {
+	p := newTestPKI(t)
+	ts := p.store()
+	ders := [][]byte{p.leaf.Raw, p.inter.Raw}
+	first, err := ts.ParseChain(ders, testSchemes)
+	require.NoError(t, err)
+	_, err = ts.Verify(first, VerifyOptions{Now: t0})
+	require.NoError(t, err)
+
+	again, err := ts.ParseChain(ders, testSchemes)
+	require.NoError(t, err)
+	require.Same(t, first[1], again[1], "the intermediate comes from the cache")
+	_, err = ts.Verify(again, VerifyOptions{Now: p.inter.NotAfter.Add(time.Second)})
+	require.ErrorIs(t, err, ErrExpired)
+
+	twin, err := Issue(caTemplate("Test Intermediate", t0.Add(-day), t0.Add(100*day)), testKey(t, "twin").Public(), p.root, p.rootKey, nil)
+	require.NoError(t, err)
+	other, err := ts.ParseChain([][]byte{p.leaf.Raw, twin.Raw}, testSchemes)
+	require.NoError(t, err)
+	assert.NotSame(t, first[1], other[1], "other bytes, other certificate")
+	_, err = ts.Verify(other, VerifyOptions{Now: t0})
+	require.ErrorIs(t, err, ErrIssuerMismatch)
+
+	require.NoError(t, ts.AddRevocationList(mustList(t, p.root, p.rootKey, 1, RevokeCertificate(p.inter, p.root, t0, "compromised")), nil, t0))
+	again, err = ts.ParseChain(ders, testSchemes)
+	require.NoError(t, err)
+	require.Same(t, first[1], again[1])
+	_, err = ts.Verify(again, VerifyOptions{Now: t0})
+	require.ErrorIs(t, err, ErrRevoked)
 }

@@ -2,6 +2,7 @@ package pki
 
 import (
 	"crypto/x509"
+	"encoding/asn1"
 	"fmt"
 	"net"
 	"slices"
@@ -19,7 +20,9 @@ type VerifyOptions struct {
 	// Now is the verification time; zero means time.Now().
 	Now time.Time
 	// KeyUsages lists extended key usages the leaf must permit (all of
-	// them); empty means any. A leaf or CA without extKeyUsage permits all.
+	// them); empty means any. A leaf or CA without extKeyUsage permits all;
+	// one whose extKeyUsage lists only usages crypto/x509 does not know
+	// permits none of these.
 	KeyUsages []x509.ExtKeyUsage
 	// DNSName, URI and IP, when set, must appear among the leaf's
 	// subjectAltNames (DNS names may be "*." wildcards).
@@ -97,8 +100,8 @@ func (ts *TrustStore) checkPath(path []*Certificate, now time.Time, opts *Verify
 		if err := checkValidity(c, now); err != nil {
 			return certError(i, c, err)
 		}
-		if xc := c.x509; xc != nil && len(xc.UnhandledCriticalExtensions) > 0 {
-			return certError(i, c, fmt.Errorf("%w: %v", ErrUnhandledCritical, xc.UnhandledCriticalExtensions))
+		if err := checkCriticalExtensions(c); err != nil {
+			return certError(i, c, err)
 		}
 		if i == len(path)-1 {
 			break
@@ -159,8 +162,41 @@ func checkCA(c, issuer *Certificate, i int) error {
 	return nil
 }
 
+// unprocessedExtensions are extensions crypto/x509 decodes, so it does not
+// list them as unhandled, but that Verify does not enforce: certificate
+// policies, policy mappings, CRL distribution points, policy constraints and
+// inhibitAnyPolicy. Marked critical, they must fail the chain (RFC 5280 4.2).
+var unprocessedExtensions = []asn1.ObjectIdentifier{
+	{2, 5, 29, 32}, {2, 5, 29, 33}, {2, 5, 29, 31}, {2, 5, 29, 36}, {2, 5, 29, 54},
+}
+
+// checkCriticalExtensions fails on a critical extension Verify does not
+// process, and on a certificate ParseCertificate did not make (its
+// extensions were never decoded).
+func checkCriticalExtensions(c *Certificate) error {
+	xc := c.x509
+	if xc == nil {
+		return fmt.Errorf("%w: the certificate was not made by ParseCertificate, so its extensions are unknown", ErrUnhandledCritical)
+	}
+	if len(xc.UnhandledCriticalExtensions) > 0 {
+		return fmt.Errorf("%w: %v", ErrUnhandledCritical, xc.UnhandledCriticalExtensions)
+	}
+	for _, e := range xc.Extensions {
+		if e.Critical && slices.ContainsFunc(unprocessedExtensions, e.Id.Equal) {
+			return fmt.Errorf("%w: %v is not processed", ErrUnhandledCritical, e.Id)
+		}
+	}
+	return nil
+}
+
+// permitsUsage reports whether c allows the extended key usage u. Only a
+// certificate without the extension permits every usage: one that lists
+// nothing but usages crypto/x509 does not know permits none of the known ones.
 func permitsUsage(c *Certificate, u x509.ExtKeyUsage) bool {
-	return len(c.ExtKeyUsage) == 0 || slices.Contains(c.ExtKeyUsage, u) || slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageAny)
+	if len(c.ExtKeyUsage) == 0 && len(c.x509.UnknownExtKeyUsage) == 0 {
+		return true
+	}
+	return slices.Contains(c.ExtKeyUsage, u) || slices.Contains(c.ExtKeyUsage, x509.ExtKeyUsageAny)
 }
 
 // revocationIndex maps revoked fingerprints and issuer+serial pairs to the

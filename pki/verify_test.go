@@ -2,6 +2,7 @@ package pki
 
 import (
 	"crypto/x509"
+	"encoding/asn1"
 	"errors"
 	"net"
 	"testing"
@@ -99,6 +100,24 @@ func TestVerifyRejects(t *testing.T) {
 	outside, err := Issue(leafTemplate("outside", t0.Add(-day), t0.Add(day)), p.leafKey.Public(), nc, p.interKey, nil)
 	require.NoError(t, err)
 
+	// extKeyUsage holding only an OID crypto/x509 does not know (SSH client,
+	// RFC 6187): present, so it restricts, and it does not allow TLS usages.
+	unknownEKU := func(tbs *tbsCertificate) {
+		der, err := asn1.Marshal([]asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 21}})
+		require.NoError(t, err)
+		tbs.Extensions = append(tbs.Extensions, pkixExtension(oidExtExtKeyUsage, false, der))
+	}
+	sshOnlyTmpl := leafTemplate("ssh only", t0.Add(-day), t0.Add(day))
+	sshOnlyTmpl.ExtKeyUsage = []x509.ExtKeyUsage{}
+	sshOnly := forge(t, sshOnlyTmpl, p.leafKey.Public(), p.inter, p.interKey, unknownEKU)
+	sshCA := forge(t, caTemplate("SSH CA", t0.Add(-day), t0.Add(100*day)), p.interKey.Public(), p.root, p.rootKey, unknownEKU)
+	underSSHCA, err := Issue(leafTemplate("under ssh ca", t0.Add(-day), t0.Add(day)), p.leafKey.Public(), sshCA, p.interKey, nil)
+	require.NoError(t, err)
+	// A copy of the leaf that ParseCertificate did not make: its extensions
+	// were never decoded, so nothing about them can be vouched for.
+	unparsed := *p.leaf
+	unparsed.x509 = nil
+
 	revokedLeafStore := p.store()
 	require.NoError(t, revokedLeafStore.AddRevocationList(mustList(t, p.inter, p.interKey, 1, RevokeCertificate(p.leaf, p.inter, t0, "key compromise")), []*Certificate{p.inter}, t0))
 	revokedInterStore := p.store()
@@ -137,6 +156,9 @@ func TestVerifyRejects(t *testing.T) {
 		{"URI not in the leaf", nil, []*Certificate{p.leaf, p.inter}, VerifyOptions{Now: t0, URI: "spiffe://example.com/node/2"}, ErrNameMismatch, 0},
 		{"IP not in the leaf", nil, []*Certificate{p.leaf, p.inter}, VerifyOptions{Now: t0, IP: net.ParseIP("10.0.0.2")}, ErrNameMismatch, 0},
 		{"name outside the issuer's constraints", nil, []*Certificate{outside, nc}, VerifyOptions{Now: t0}, ErrNameConstraint, 0},
+		{"leaf restricted to an extended key usage crypto/x509 does not know", nil, []*Certificate{sshOnly, p.inter}, VerifyOptions{Now: t0, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, ErrKeyUsage, 0},
+		{"CA restricted to an extended key usage crypto/x509 does not know", nil, []*Certificate{underSSHCA, sshCA}, VerifyOptions{Now: t0, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}, ErrKeyUsage, 1},
+		{"certificate not made by ParseCertificate", nil, []*Certificate{&unparsed, p.inter}, VerifyOptions{Now: t0}, ErrUnhandledCritical, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			store := tc.store
@@ -204,6 +226,11 @@ func TestNameConstraints(t *testing.T) {
 		{"permitted IP ranges", NameConstraints{PermittedIPRanges: []*net.IPNet{mustCIDR("10.0.0.0/8"), mustCIDR("fd00::/8")}}, nil},
 		{"IP outside the permitted ranges", NameConstraints{PermittedIPRanges: []*net.IPNet{mustCIDR("10.0.0.0/8")}}, ErrNameConstraint},
 		{"excluded IP range", NameConstraints{ExcludedIPRanges: []*net.IPNet{mustCIDR("10.0.0.0/24")}}, ErrNameConstraint},
+		// The leaf carries "*.svc.example.com", which stands for db.svc.example.com.
+		{"excluded subdomain covered by a wildcard", NameConstraints{ExcludedDNSDomains: []string{"db.svc.example.com"}}, ErrNameConstraint},
+		{"excluded subdomain covered by a wildcard, any case", NameConstraints{ExcludedDNSDomains: []string{"DB.Svc.Example.com"}}, ErrNameConstraint},
+		{"excluded name two labels below a wildcard", NameConstraints{ExcludedDNSDomains: []string{"a.db.svc.example.com"}}, nil},
+		{"excluded subdomains-only constraint below a wildcard", NameConstraints{ExcludedDNSDomains: []string{".db.svc.example.com"}}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tmpl := caTemplate("Constrained", t0.Add(-day), t0.Add(100*day))
@@ -256,4 +283,63 @@ func bytesIndex(t *testing.T, b, sub []byte) int {
 	}
 	t.Fatalf("%q not found", sub)
 	return -1
+}
+
+// RFC 5280 4.2: a critical extension the verifier does not process fails the
+// chain. crypto/x509 decodes the policy extensions and CRL distribution
+// points, but this package enforces none of them, so critical ones must fail.
+func TestVerifyRejectsCriticalExtensionsItDoesNotProcess(t *testing.T) {
+	p := newTestPKI(t)
+	policy := asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 55555, 2}
+	marshal := func(v any) []byte {
+		der, err := asn1.Marshal(v)
+		require.NoError(t, err)
+		return der
+	}
+	type policyInformation struct{ ID asn1.ObjectIdentifier }
+	type policyMapping struct{ IssuerPolicy, SubjectPolicy asn1.ObjectIdentifier }
+	type policyConstraints struct {
+		RequireExplicitPolicy int `asn1:"optional,tag:0"`
+	}
+	type distributionPoint struct{ Name asn1.RawValue }
+	uri := asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: tagURI, Bytes: []byte("http://crl.example.com/ca.crl")}
+	fullName := asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: marshal(uri)}
+	dpName := asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: marshal(fullName)}
+	for _, tc := range []struct {
+		name  string
+		id    asn1.ObjectIdentifier
+		value []byte
+	}{
+		{"certificate policies", asn1.ObjectIdentifier{2, 5, 29, 32}, marshal([]policyInformation{{policy}})},
+		{"policy mappings", asn1.ObjectIdentifier{2, 5, 29, 33}, marshal([]policyMapping{{policy, policy}})},
+		{"policy constraints", asn1.ObjectIdentifier{2, 5, 29, 36}, marshal(policyConstraints{RequireExplicitPolicy: 0})},
+		{"inhibit anyPolicy", asn1.ObjectIdentifier{2, 5, 29, 54}, marshal(0)},
+		{"CRL distribution points", asn1.ObjectIdentifier{2, 5, 29, 31}, marshal([]distributionPoint{{Name: dpName}})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			addExt := func(critical bool) func(*tbsCertificate) {
+				return func(tbs *tbsCertificate) {
+					tbs.Extensions = append(tbs.Extensions, pkixExtension(tc.id, critical, tc.value))
+				}
+			}
+			xc, err := x509.ParseCertificate(forgeDER(t, caTemplate("x", t0, t0.Add(day)), p.interKey.Public(), p.root, p.rootKey, addExt(true)))
+			require.NoError(t, err)
+			require.Empty(t, xc.UnhandledCriticalExtensions, "crypto/x509 claims this extension, so only this package can refuse it")
+
+			ca := forge(t, caTemplate("Policy CA", t0.Add(-day), t0.Add(100*day)), p.interKey.Public(), p.root, p.rootKey, addExt(true))
+			leaf, err := Issue(leafTemplate("n", t0.Add(-day), t0.Add(day)), p.leafKey.Public(), ca, p.interKey, nil)
+			require.NoError(t, err)
+			_, err = p.store().Verify([]*Certificate{leaf, ca}, VerifyOptions{Now: t0})
+			require.ErrorIs(t, err, ErrUnhandledCritical)
+			var ce *CertificateError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, 1, ce.Index)
+
+			nonCritical := forge(t, caTemplate("Policy CA", t0.Add(-day), t0.Add(100*day)), p.interKey.Public(), p.root, p.rootKey, addExt(false))
+			leaf, err = Issue(leafTemplate("n", t0.Add(-day), t0.Add(day)), p.leafKey.Public(), nonCritical, p.interKey, nil)
+			require.NoError(t, err)
+			_, err = p.store().Verify([]*Certificate{leaf, nonCritical}, VerifyOptions{Now: t0})
+			require.NoError(t, err, "the same extension, non-critical, may be ignored")
+		})
+	}
 }

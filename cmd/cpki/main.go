@@ -14,7 +14,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // command is one cpki subcommand.
@@ -96,8 +99,31 @@ encrypted keys come from -pass-file / -ca-pass-file, the CPKI_PASSPHRASE /
 CPKI_CA_PASSPHRASE environment variables, or a terminal prompt.`)
 }
 
-// oneLine keeps an error on a single line.
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+// oneLine keeps an error on a single line, its control characters escaped.
+func oneLine(s string) string { return escapeControls(strings.Join(strings.Fields(s), " ")) }
+
+// escapeControls escapes what a terminal would act on, or what could fake a line
+// (control characters, bidi and other format characters, invalid UTF-8), in
+// Go's \x1b / \r / \u009b notation. Names and reasons in certificates,
+// requests and revocation lists come from their makers, so cpki passes them
+// through escapeControls before showing them.
+func escapeControls(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unicode.IsPrint(r):
+			b.WriteRune(r)
+		default:
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i += size
+	}
+	return b.String()
+}
 
 // newFlagSet makes a command's flag set with a usage text that explains it.
 func newFlagSet(name, synopsis, description string) *flag.FlagSet {

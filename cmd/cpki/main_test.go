@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/snowmerak/clustering/cmd/internal/cliutil"
@@ -14,22 +16,39 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The tests drive the real binary, built once.
-var cpkiBin string
+// The tests drive the real binary, built once, on first use (so fuzz
+// workers, which run no end-to-end test, do not build it).
+var (
+	cpkiDir   string
+	buildOnce sync.Once
+	cpkiBin   string
+	buildErr  error
+)
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "cpki-test-")
 	if err != nil {
 		panic(err)
 	}
-	cpkiBin = filepath.Join(dir, "cpki")
-	if out, err := exec.Command("go", "build", "-o", cpkiBin, ".").CombinedOutput(); err != nil {
-		os.RemoveAll(dir)
-		panic("build cpki: " + err.Error() + "\n" + string(out))
-	}
+	cpkiDir = dir
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// binary returns the path of the built cpki.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		bin := filepath.Join(cpkiDir, "cpki")
+		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("build cpki: %w\n%s", err, out)
+			return
+		}
+		cpkiBin = bin
+	})
+	require.NoError(t, buildErr)
+	return cpkiBin
 }
 
 type result struct {
@@ -40,7 +59,7 @@ type result struct {
 // cpki runs the binary in dir with extra environment variables.
 func cpki(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(cpkiBin, args...)
+	cmd := exec.Command(binary(t), args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdin = strings.NewReader("") // never a terminal

@@ -122,7 +122,7 @@ func runSign(args []string, stdout io.Writer) error {
 	if err := pki.WriteNewFiles(pki.NewFile{Path: *outCert, Data: pki.EncodeCertificatesPEM(append([]*pki.Certificate{cert}, loaded.bundle()...)...), Mode: pki.CertFileMode}); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Signed %s (NodeID %s)\nWrote certificate to %s\n", cert.Subject.String(), cert.NodeID().Short(), *outCert)
+	fmt.Fprintf(stdout, "Signed %s (NodeID %s)\nWrote certificate to %s\n", escapeControls(cert.Subject.String()), cert.NodeID().Short(), *outCert)
 	noteShortened(stdout, cert, now, *days)
 	return nil
 }

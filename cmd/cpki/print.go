@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -8,6 +9,8 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode"
+	"unicode/utf16"
 
 	"github.com/snowmerak/clustering/cmd/internal/cliutil"
 	"github.com/snowmerak/clustering/pki"
@@ -37,13 +40,7 @@ func runPrint(args []string, stdout io.Writer) error {
 		items = append(items, got...)
 	}
 	if *asJSON {
-		var out []any
-		for _, it := range items {
-			out = append(out, it.json())
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return encodeJSON(stdout, items)
 	}
 	for i, it := range items {
 		if i > 0 {
@@ -52,6 +49,37 @@ func runPrint(args []string, stdout io.Writer) error {
 		it.text(stdout)
 	}
 	return nil
+}
+
+// encodeJSON writes items as an indented JSON array. encoding/json escapes
+// C0 controls but not C1 controls (U+009B is a CSI to many terminals) nor
+// bidi overrides; they can only occur inside strings, where \uXXXX is the
+// same value, so they are escaped too.
+func encodeJSON(w io.Writer, items []printable) error {
+	var out []any
+	for _, it := range items {
+		out = append(out, it.json())
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return err
+	}
+	var esc strings.Builder
+	for _, r := range buf.String() {
+		switch {
+		case r == '\n' || unicode.IsPrint(r):
+			esc.WriteRune(r)
+		case r > 0xffff:
+			hi, lo := utf16.EncodeRune(r)
+			fmt.Fprintf(&esc, `\u%04x\u%04x`, hi, lo)
+		default:
+			fmt.Fprintf(&esc, `\u%04x`, r)
+		}
+	}
+	_, err := io.WriteString(w, esc.String())
+	return err
 }
 
 // printable is one decoded PEM block.
@@ -69,6 +97,10 @@ func decodeAny(data []byte) ([]printable, error) {
 		block, r := pem.Decode(rest)
 		if block == nil {
 			break
+		}
+		// pem.Decode passes over a block it cannot decode: refuse, as pki does.
+		if consumed := rest[:len(rest)-len(r)]; bytes.Count(consumed, []byte("-----BEGIN")) != 1 || bytes.Count(consumed, []byte("-----END")) != 1 {
+			return nil, fmt.Errorf("a damaged PEM block precedes block %d", len(out))
 		}
 		rest = r
 		one := pem.EncodeToMemory(block)

@@ -104,7 +104,7 @@ func newEntries(ca *pki.Certificate, certs, serials, fingerprints []string, now 
 			}
 		}
 		if issuer != ca {
-			fmt.Fprintf(stdout, "note: %s was not issued by %s; the entry applies only where this CA is above it\n", c.Subject.String(), ca.Subject.String())
+			fmt.Fprintf(stdout, "note: %s was not issued by %s; the entry applies only where this CA is above it\n", escapeControls(c.Subject.String()), escapeControls(ca.Subject.String()))
 		}
 		out = append(out, pki.RevokeCertificate(c, issuer, now, reason))
 	}

@@ -78,7 +78,7 @@ func runVerify(args []string, stdout io.Writer) error {
 	}
 	names := make([]string, len(verified))
 	for i, c := range verified {
-		names[i] = c.Subject.String()
+		names[i] = escapeControls(c.Subject.String())
 	}
 	fmt.Fprintf(stdout, "OK: %s\nNodeID: %s\n", strings.Join(names, " <- "), verified[0].NodeID())
 	return nil
