@@ -5,6 +5,6 @@ fuzztime=${FUZZTIME:-10s}
 for pkg in $(go list "$@"); do
   for target in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
     echo "== $pkg $target ($fuzztime)"
-    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg"
+    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" -fuzzminimizetime "${FUZZMINTIME:-5s}" "$pkg"
   done
 done

@@ -54,6 +54,7 @@ func (k *kemScheme) NewKeyFromSeed(seed []byte) (core.KEMPrivateKey, error) {
 	}
 	pk, sk := k.s.DeriveKeyPair(seed)
 	pub, err := pk.MarshalBinary()
+	clearAVXState()
 	if err != nil {
 		return nil, fmt.Errorf("%s keygen: pack public key: %w", k.name, err)
 	}
@@ -77,6 +78,7 @@ func (k *kemScheme) Encapsulate(r io.Reader, publicKey []byte) (ciphertext, shar
 		return nil, nil, fmt.Errorf("%s encapsulate: public key: want %d bytes, got %d: %w", k.name, k.s.PublicKeySize(), len(publicKey), core.ErrInvalidInput)
 	}
 	pk, err := k.s.UnmarshalBinaryPublicKey(publicKey)
+	clearAVXState()
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s encapsulate: public key: %v: %w", k.name, err, core.ErrInvalidInput)
 	}
@@ -85,6 +87,7 @@ func (k *kemScheme) Encapsulate(r io.Reader, publicKey []byte) (ciphertext, shar
 		return nil, nil, err
 	}
 	ct, ss, err := k.s.EncapsulateDeterministically(pk, seed)
+	clearAVXState()
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s encapsulate: %w", k.name, err)
 	}
@@ -120,6 +123,7 @@ func (p *kemPrivateKey) Decapsulate(ciphertext []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%s decapsulate: ciphertext: want %d bytes, got %d: %w", p.scheme.name, s.CiphertextSize(), len(ciphertext), core.ErrInvalidInput)
 	}
 	ss, err := s.Decapsulate(p.sk, ciphertext)
+	clearAVXState()
 	if err != nil {
 		return nil, fmt.Errorf("%s decapsulate: %w", p.scheme.name, err)
 	}

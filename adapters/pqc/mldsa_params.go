@@ -50,7 +50,8 @@ type circlPublicKey[T any] interface {
 }
 
 // mldsaParamsOf builds the parameters of one circl ML-DSA package; oidArc is
-// the last arc of its RFC 9881 OID under 2.16.840.1.101.3.4.3.
+// the last arc of its RFC 9881 OID under 2.16.840.1.101.3.4.3. Every call
+// into circl is followed by clearAVXState (see avxstate_amd64.go).
 func mldsaParamsOf[T any, PK circlPublicKey[T], SK any](
 	name string, oidArc, publicKeySize, signatureSize int,
 	newKeyFromSeed func(*[seedSize]byte) (PK, SK),
@@ -58,7 +59,11 @@ func mldsaParamsOf[T any, PK circlPublicKey[T], SK any](
 	signTo func(sk SK, msg, ctx []byte, randomized bool, sig []byte) error,
 ) *mldsaParams {
 	verifier := func(pk PK) verifyFunc {
-		return func(message, context, sig []byte) bool { return verify(pk, message, context, sig) }
+		return func(message, context, sig []byte) bool {
+			ok := verify(pk, message, context, sig)
+			clearAVXState()
+			return ok
+		}
 	}
 	return &mldsaParams{
 		name:          name,
@@ -67,8 +72,11 @@ func mldsaParamsOf[T any, PK circlPublicKey[T], SK any](
 		signatureSize: signatureSize,
 		newKey: func(seed *[seedSize]byte) (verifyFunc, []byte, signFunc) {
 			pk, sk := newKeyFromSeed(seed)
+			clearAVXState()
 			sign := func(message, context []byte, randomized bool, sig []byte) error {
-				return signTo(sk, message, context, randomized, sig)
+				err := signTo(sk, message, context, randomized, sig)
+				clearAVXState()
+				return err
 			}
 			return verifier(pk), pk.Bytes(), sign
 		},
@@ -78,6 +86,7 @@ func mldsaParamsOf[T any, PK circlPublicKey[T], SK any](
 				// Callers check the length, the only thing UnmarshalBinary rejects.
 				panic("pqc: " + name + ": unpack checked public key: " + err.Error())
 			}
+			clearAVXState()
 			return verifier(pk)
 		},
 	}
