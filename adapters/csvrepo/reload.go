@@ -78,39 +78,43 @@ func load(path string) (map[core.NodeID]core.Member, int64, os.FileInfo, error) 
 	return members, rev, fi, nil
 }
 
+// unreplayable is why watches end when a reload cannot be replayed.
+const unreplayable = "the file was changed in a way that cannot be replayed"
+
 // apply installs a reloaded state. When the new file is exactly the old one
 // plus puts whose revisions fill every revision in between, those puts become
 // watch events; otherwise (a delete, a squashed update, a file replaced by
 // hand) the history is reset and current watches end with core.ErrCompacted,
 // telling their owners to List again.
 func (r *Repo) apply(members map[core.NodeID]core.Member, rev int64, stamp os.FileInfo) {
-	events, exact := diff(r.members, r.rev, members, rev)
-	r.members, r.stamp = members, stamp
-	if exact {
-		for _, ev := range events {
-			r.record(ev)
+	r.stamp = stamp
+	old, oldRev := r.table.Snapshot()
+	if puts, exact := diff(old, oldRev, members, rev); exact {
+		for _, m := range puts {
+			r.table.ApplyPut(m)
 		}
 		return
 	}
-	r.rev, r.compacted, r.log = rev, rev, nil
-	r.epoch++
-	r.wake()
+	r.table.Reset(slices.Collect(maps.Values(members)), rev, unreplayable)
 }
 
-// diff returns the put events that lead from old (at revision oldRev) to
-// cur (at rev), and whether they account for every revision in between.
-func diff(old map[core.NodeID]core.Member, oldRev int64, cur map[core.NodeID]core.Member, rev int64) ([]core.MemberEvent, bool) {
+// diff returns the puts, in revision order, that lead from old (at revision
+// oldRev) to cur (at rev), and whether they account for every revision in
+// between.
+func diff(old []core.Member, oldRev int64, cur map[core.NodeID]core.Member, rev int64) ([]core.Member, bool) {
 	if rev < oldRev {
 		return nil, false
 	}
-	for id := range old {
-		if _, ok := cur[id]; !ok {
+	before := make(map[core.NodeID]core.Member, len(old))
+	for _, m := range old {
+		if _, ok := cur[m.ID]; !ok {
 			return nil, false
 		}
+		before[m.ID] = m
 	}
-	var events []core.MemberEvent
+	var puts []core.Member
 	for id, m := range cur {
-		if o, ok := old[id]; ok && o.Revision == m.Revision {
+		if o, ok := before[id]; ok && o.Revision == m.Revision {
 			if !sameMember(o, m) {
 				return nil, false
 			}
@@ -119,15 +123,15 @@ func diff(old map[core.NodeID]core.Member, oldRev int64, cur map[core.NodeID]cor
 		if m.Revision <= oldRev {
 			return nil, false
 		}
-		events = append(events, core.MemberEvent{Type: core.EventPut, Member: m, Revision: m.Revision})
+		puts = append(puts, m)
 	}
-	slices.SortFunc(events, func(a, b core.MemberEvent) int { return cmp.Compare(a.Revision, b.Revision) })
-	for i, ev := range events {
-		if ev.Revision != oldRev+int64(i)+1 {
+	slices.SortFunc(puts, func(a, b core.Member) int { return cmp.Compare(a.Revision, b.Revision) })
+	for i, m := range puts {
+		if m.Revision != oldRev+int64(i)+1 {
 			return nil, false
 		}
 	}
-	return events, oldRev+int64(len(events)) == rev
+	return puts, oldRev+int64(len(puts)) == rev
 }
 
 func sameMember(a, b core.Member) bool {

@@ -2,6 +2,7 @@ package csvrepo
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/snowmerak/clustering/core"
+	"github.com/snowmerak/clustering/core/memberlog"
 )
 
 // Defaults for Open's options.
@@ -20,7 +22,7 @@ const (
 	// written by other processes or Repo values, to feed its watches.
 	DefaultPollInterval = time.Second
 	// DefaultHistory is how many recent changes are kept for resuming watches.
-	DefaultHistory = 4096
+	DefaultHistory = memberlog.DefaultHistory
 )
 
 // Repo is a core.MemberRepo kept in one CSV file, safe for concurrent use by
@@ -31,17 +33,14 @@ type Repo struct {
 	history int
 	lock    *os.File
 	wg      sync.WaitGroup
+	// table mirrors the file and serves reads and watches; it changes only
+	// under mu, after the file does.
+	table *memberlog.Table
 
-	mu        sync.Mutex
-	members   map[core.NodeID]core.Member
-	rev       int64
-	stamp     os.FileInfo // the file as last loaded or written; nil when absent
-	log       []core.MemberEvent
-	compacted int64
-	epoch     uint64 // bumped when a reload cannot be replayed change by change
-	changed   chan struct{}
-	done      chan struct{}
-	closed    bool
+	mu     sync.Mutex    // orders file access and changes to table
+	stamp  os.FileInfo   // the file as last loaded or written; nil when absent
+	done   chan struct{} // closed by Close: stops polling
+	closed bool
 }
 
 var _ core.MemberRepo = (*Repo)(nil)
@@ -64,8 +63,6 @@ func Open(path string, opts ...Option) (*Repo, error) {
 		path:    path,
 		poll:    DefaultPollInterval,
 		history: DefaultHistory,
-		members: map[core.NodeID]core.Member{},
-		changed: make(chan struct{}),
 		done:    make(chan struct{}),
 	}
 	for _, o := range opts {
@@ -75,12 +72,15 @@ func Open(path string, opts ...Option) (*Repo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("csvrepo: open lock file: %w", err)
 	}
-	r.lock = lock
-	if err := r.refresh(); err != nil {
+	members, rev, stamp, err := load(path)
+	if err != nil {
 		lock.Close()
 		return nil, err
 	}
-	r.compacted = r.rev
+	r.lock, r.stamp = lock, stamp
+	// The history starts at the loaded revision: the file holds no earlier changes.
+	r.table = memberlog.New(memberlog.Config{Name: "csvrepo", History: r.history})
+	r.table.Reset(slices.Collect(maps.Values(members)), rev, unreplayable)
 	if r.poll > 0 {
 		r.wg.Add(1)
 		go r.pollLoop()
@@ -100,6 +100,7 @@ func (r *Repo) Close() error {
 	}
 	r.closed = true
 	close(r.done)
+	r.table.Close()
 	r.mu.Unlock()
 	r.wg.Wait()
 	return r.lock.Close()
@@ -137,32 +138,28 @@ func (r *Repo) begin(ctx context.Context, op string) error {
 	return nil
 }
 
-// List returns every member sorted by ID and the registry revision.
-func (r *Repo) List(ctx context.Context) ([]core.Member, int64, error) {
+// catchUp checks that a read may start and brings the table up to date with
+// the file; the read itself is served by the table.
+func (r *Repo) catchUp(ctx context.Context, op string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := r.begin(ctx, "list"); err != nil {
+	return r.begin(ctx, op)
+}
+
+// List returns every member sorted by ID and the registry revision.
+func (r *Repo) List(ctx context.Context) ([]core.Member, int64, error) {
+	if err := r.catchUp(ctx, "list"); err != nil {
 		return nil, 0, err
 	}
-	out := make([]core.Member, 0, len(r.members))
-	for _, m := range r.sorted() {
-		out = append(out, m.Clone())
-	}
-	return out, r.rev, nil
+	return r.table.List(ctx)
 }
 
 // Get returns one member, or an error wrapping core.ErrNotFound.
 func (r *Repo) Get(ctx context.Context, id core.NodeID) (core.Member, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.begin(ctx, "get"); err != nil {
+	if err := r.catchUp(ctx, "get"); err != nil {
 		return core.Member{}, err
 	}
-	m, ok := r.members[id]
-	if !ok {
-		return core.Member{}, fmt.Errorf("csvrepo: get %s: %w", id.Short(), core.ErrNotFound)
-	}
-	return m.Clone(), nil
+	return r.table.Get(ctx, id)
 }
 
 // Put stores m if its stored revision equals expect (0: absent; core.AnyRevision:
@@ -176,23 +173,19 @@ func (r *Repo) Put(ctx context.Context, m core.Member, expect int64) (int64, err
 	if len(m.Labels) == 0 {
 		m.Labels = nil
 	}
-	return r.write(ctx, "put", m.ID, expect, false, func(rev int64) core.Member {
-		m.Revision = rev
-		return m
-	})
+	return r.write(ctx, "put", m, expect, false)
 }
 
 // Delete removes a member if its revision equals expect (core.AnyRevision: no check).
 func (r *Repo) Delete(ctx context.Context, id core.NodeID, expect int64) (int64, error) {
-	return r.write(ctx, "delete", id, expect, true, func(rev int64) core.Member {
-		return core.Member{ID: id, Revision: rev}
-	})
+	return r.write(ctx, "delete", core.Member{ID: id}, expect, true)
 }
 
-// write runs one compare-and-set change under the file lock: reload the file
-// if another writer changed it, check expect, write the whole new file
-// crash-safely, then apply the change in memory and record it for watches.
-func (r *Repo) write(ctx context.Context, op string, id core.NodeID, expect int64, del bool, build func(rev int64) core.Member) (int64, error) {
+// write runs one compare-and-set change of m (a removal of m.ID when del)
+// under the file lock: reload the file if another writer changed it, check
+// expect, write the whole new file crash-safely, then apply the change to the
+// table, which records it for watches.
+func (r *Repo) write(ctx context.Context, op string, m core.Member, expect int64, del bool) (int64, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err := ctx.Err(); err != nil {
@@ -208,37 +201,42 @@ func (r *Repo) write(ctx context.Context, op string, id core.NodeID, expect int6
 	if err := r.begin(ctx, op); err != nil {
 		return 0, err
 	}
-	cur, exists := r.members[id]
-	switch {
-	case del && !exists:
-		return 0, fmt.Errorf("csvrepo: %s %s: %w", op, id.Short(), core.ErrNotFound)
-	case expect != core.AnyRevision && cur.Revision != expect:
-		return 0, fmt.Errorf("csvrepo: %s %s: stored revision %d, expected %d: %w", op, id.Short(), cur.Revision, expect, core.ErrConflict)
-	}
-	m := build(r.rev + 1)
-	next := maps.Clone(r.members)
-	typ := core.EventPut
+	check := r.table.CheckPut
 	if del {
-		delete(next, id)
-		typ = core.EventDelete
-	} else {
-		next[id] = m
+		check = r.table.CheckDelete
 	}
-	stamp, err := writeFile(r.path, sortedByID(next), m.Revision)
+	if err := check(m.ID, expect); err != nil {
+		return 0, fmt.Errorf("csvrepo: %s %s: %w", op, m.ID.Short(), err)
+	}
+	members, rev := r.table.Snapshot()
+	rev++
+	m.Revision = rev
+	stamp, err := writeFile(r.path, withChange(members, m, del), rev)
 	if err != nil {
-		return 0, fmt.Errorf("csvrepo: %s %s: %w", op, id.Short(), err)
+		return 0, fmt.Errorf("csvrepo: %s %s: %w", op, m.ID.Short(), err)
 	}
-	r.members, r.stamp = next, stamp
-	r.record(core.MemberEvent{Type: typ, Member: m, Revision: m.Revision})
-	return m.Revision, nil
+	r.stamp = stamp
+	if del {
+		return r.table.ApplyDelete(m.ID), nil
+	}
+	return r.table.ApplyPut(m), nil
 }
 
-func (r *Repo) sorted() []core.Member { return sortedByID(r.members) }
-
-func sortedByID(ms map[core.NodeID]core.Member) []core.Member {
-	out := slices.Collect(maps.Values(ms))
-	slices.SortFunc(out, func(a, b core.Member) int { return slices.Compare(a.ID[:], b.ID[:]) })
-	return out
+// withChange returns members (sorted by ID) with m stored in ID order, or
+// with m.ID removed when del.
+func withChange(members []core.Member, m core.Member, del bool) []core.Member {
+	i, found := slices.BinarySearchFunc(members, m.ID, func(x core.Member, id core.NodeID) int {
+		return bytes.Compare(x.ID[:], id[:])
+	})
+	switch {
+	case del && found:
+		members = slices.Delete(members, i, i+1)
+	case found:
+		members[i] = m
+	case !del:
+		members = slices.Insert(members, i, m)
+	}
+	return members
 }
 
 // writeFile replaces path crash-safely: a temporary file in the same

@@ -63,3 +63,36 @@ func TestWatchSeesOtherWritersByPolling(t *testing.T) {
 	require.Len(t, ms, 1)
 	require.Greater(t, rev2, r2)
 }
+
+// TestWatchAfterOpenStartsAtLoadedRevision: a file whose rows hold exactly
+// revisions 1..n (a seed file, or one written by creates only) loads with its
+// history starting at n, so a watch from the listed revision gets the next
+// change, not a row that was loaded.
+func TestWatchAfterOpenStartsAtLoadedRevision(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "members.csv")
+	first := open(t, path, csvrepo.WithPollInterval(0))
+	for i := 1; i <= 3; i++ {
+		_, err := first.Put(ctx, repotest.NewMember(t, i), 0)
+		require.NoError(t, err)
+	}
+	require.NoError(t, first.Close())
+
+	r := open(t, path, csvrepo.WithPollInterval(0))
+	_, rev, err := r.List(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int64(3), rev)
+	ch, err := r.Watch(ctx, rev)
+	require.NoError(t, err)
+	m := repotest.NewMember(t, 4)
+	put, err := r.Put(ctx, m, 0)
+	require.NoError(t, err)
+	ev := nextEvent(t, ch)
+	require.NoError(t, ev.Err)
+	require.Equal(t, put, ev.Revision)
+	require.Equal(t, m.ID, ev.Member.ID)
+
+	old, err := r.Watch(ctx, rev-1)
+	require.NoError(t, err)
+	require.ErrorIs(t, nextEvent(t, old).Err, core.ErrCompacted, "revisions before the load are not in the history")
+}

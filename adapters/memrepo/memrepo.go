@@ -6,33 +6,24 @@
 // changes are kept so a watch can resume from an older revision; a watch that
 // asks for changes older than that receives core.ErrCompacted and should List
 // again. Watchers never slow writers down: each watcher reads the shared
-// history at its own pace.
+// history at its own pace. The table itself is core/memberlog's; this package
+// names it and configures it.
 package memrepo
 
 import (
 	"context"
-	"fmt"
-	"slices"
-	"sync"
 
 	"github.com/snowmerak/clustering/core"
+	"github.com/snowmerak/clustering/core/memberlog"
 )
 
 // DefaultHistory is the number of recent changes a Repo keeps for watches.
-const DefaultHistory = 4096
+const DefaultHistory = memberlog.DefaultHistory
 
 // Repo is an in-memory member repository, safe for concurrent use.
 type Repo struct {
-	history int
-
-	mu        sync.Mutex
-	members   map[core.NodeID]core.Member
-	rev       int64
-	log       []core.MemberEvent // changes with revisions compacted+1 .. rev
-	compacted int64
-	changed   chan struct{} // closed and replaced on every change
-	done      chan struct{}
-	closed    bool
+	history int // set by options, read once by New
+	table   *memberlog.Table
 }
 
 var _ core.MemberRepo = (*Repo)(nil)
@@ -48,121 +39,38 @@ func WithHistory(n int) Option {
 
 // New returns an empty repository at revision 0.
 func New(opts ...Option) *Repo {
-	r := &Repo{
-		history: DefaultHistory,
-		members: make(map[core.NodeID]core.Member),
-		changed: make(chan struct{}),
-		done:    make(chan struct{}),
-	}
+	r := &Repo{history: DefaultHistory}
 	for _, o := range opts {
 		o(r)
 	}
+	r.table = memberlog.New(memberlog.Config{Name: "memrepo", History: r.history})
 	return r
 }
 
 // Close ends every watch and makes later calls fail with core.ErrClosed.
-func (r *Repo) Close() error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !r.closed {
-		r.closed = true
-		close(r.done)
-	}
-	return nil
-}
-
-// check returns the reason an operation cannot start; callers hold r.mu.
-func (r *Repo) check(ctx context.Context, op string) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("memrepo: %s: %w", op, err)
-	}
-	if r.closed {
-		return fmt.Errorf("memrepo: %s: %w", op, core.ErrClosed)
-	}
-	return nil
-}
+func (r *Repo) Close() error { return r.table.Close() }
 
 // List returns every member sorted by ID and the current revision.
-func (r *Repo) List(ctx context.Context) ([]core.Member, int64, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.check(ctx, "list"); err != nil {
-		return nil, 0, err
-	}
-	out := make([]core.Member, 0, len(r.members))
-	for _, m := range r.members {
-		out = append(out, m.Clone())
-	}
-	slices.SortFunc(out, func(a, b core.Member) int { return slices.Compare(a.ID[:], b.ID[:]) })
-	return out, r.rev, nil
-}
+func (r *Repo) List(ctx context.Context) ([]core.Member, int64, error) { return r.table.List(ctx) }
 
 // Get returns the member with the given ID, or an error wrapping core.ErrNotFound.
 func (r *Repo) Get(ctx context.Context, id core.NodeID) (core.Member, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.check(ctx, "get"); err != nil {
-		return core.Member{}, err
-	}
-	m, ok := r.members[id]
-	if !ok {
-		return core.Member{}, fmt.Errorf("memrepo: get %s: %w", id.Short(), core.ErrNotFound)
-	}
-	return m.Clone(), nil
+	return r.table.Get(ctx, id)
 }
 
 // Put stores m if its stored revision equals expect (0: absent; core.AnyRevision: no check).
 func (r *Repo) Put(ctx context.Context, m core.Member, expect int64) (int64, error) {
-	if m.ID.IsZero() {
-		return 0, fmt.Errorf("memrepo: put: zero member ID: %w", core.ErrInvalidInput)
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.check(ctx, "put"); err != nil {
-		return 0, err
-	}
-	if cur := r.members[m.ID].Revision; expect != core.AnyRevision && cur != expect {
-		return 0, fmt.Errorf("memrepo: put %s: stored revision %d, expected %d: %w", m.ID.Short(), cur, expect, core.ErrConflict)
-	}
-	m = m.Clone()
-	m.Revision = r.rev + 1
-	r.members[m.ID] = m
-	r.record(core.EventPut, m)
-	return m.Revision, nil
+	return r.table.Put(ctx, m, expect)
 }
 
 // Delete removes the member if its revision equals expect (core.AnyRevision: no check).
 func (r *Repo) Delete(ctx context.Context, id core.NodeID, expect int64) (int64, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.check(ctx, "delete"); err != nil {
-		return 0, err
-	}
-	cur, ok := r.members[id]
-	if !ok {
-		return 0, fmt.Errorf("memrepo: delete %s: %w", id.Short(), core.ErrNotFound)
-	}
-	if expect != core.AnyRevision && cur.Revision != expect {
-		return 0, fmt.Errorf("memrepo: delete %s: stored revision %d, expected %d: %w", id.Short(), cur.Revision, expect, core.ErrConflict)
-	}
-	delete(r.members, id)
-	r.record(core.EventDelete, core.Member{ID: id, Revision: r.rev + 1})
-	return r.rev, nil
+	return r.table.Delete(ctx, id, expect)
 }
 
-// record appends a change at the next revision and wakes watchers; callers hold r.mu.
-func (r *Repo) record(t core.EventType, m core.Member) {
-	r.rev++
-	r.log = append(r.log, core.MemberEvent{Type: t, Member: m, Revision: r.rev})
-	if len(r.log) > r.history {
-		drop := len(r.log) - r.history
-		r.compacted = r.log[drop-1].Revision
-		if cap(r.log) > 2*r.history {
-			r.log = slices.Clone(r.log[drop:])
-		} else {
-			r.log = r.log[drop:]
-		}
-	}
-	close(r.changed)
-	r.changed = make(chan struct{})
+// Watch delivers every change after revision after, in order, until ctx ends
+// or the repository closes. If the history no longer holds the revision after
+// after, the only event carries an error wrapping core.ErrCompacted.
+func (r *Repo) Watch(ctx context.Context, after int64) (<-chan core.MemberEvent, error) {
+	return r.table.Watch(ctx, after)
 }

@@ -74,15 +74,23 @@ func writeHistory(t *testing.T, r core.MemberRepo) []change {
 	}
 }
 
-func testWatchOrder(t *testing.T, r core.MemberRepo) {
+// watchFromNow lists r and watches it, under ctx, from the listed revision,
+// which it returns.
+func watchFromNow(t *testing.T, ctx context.Context, r core.MemberRepo) (<-chan core.MemberEvent, int64) {
+	t.Helper()
 	_, rev, err := r.List(ctxT(t))
 	if err != nil {
 		t.Fatalf("List: %v", err)
 	}
-	ch, err := r.Watch(ctxT(t), rev)
+	ch, err := r.Watch(ctx, rev)
 	if err != nil {
 		t.Fatalf("Watch: %v", err)
 	}
+	return ch, rev
+}
+
+func testWatchOrder(t *testing.T, r core.MemberRepo) {
+	ch, _ := watchFromNow(t, ctxT(t), r)
 	expectEvents(t, ch, writeHistory(t, r))
 }
 
@@ -127,15 +135,8 @@ func waitClosed(t *testing.T, ch <-chan core.MemberEvent) {
 }
 
 func testWatchCancel(t *testing.T, r core.MemberRepo) {
-	_, rev, err := r.List(ctxT(t))
-	if err != nil {
-		t.Fatalf("List: %v", err)
-	}
 	ctx, cancel := context.WithCancel(ctxT(t))
-	ch, err := r.Watch(ctx, rev)
-	if err != nil {
-		t.Fatalf("Watch: %v", err)
-	}
+	ch, _ := watchFromNow(t, ctx, r)
 	m := NewMember(t, 1)
 	expectEvents(t, ch, []change{{core.EventPut, m, mustPut(t, r, m, 0)}})
 	cancel()
@@ -148,22 +149,16 @@ func testWatchCancel(t *testing.T, r core.MemberRepo) {
 
 func testWatchNoLeak(t *testing.T, r core.MemberRepo) {
 	const watches = 25
-	_, rev, err := r.List(ctxT(t))
-	if err != nil {
-		t.Fatalf("List: %v", err)
-	}
 	// One warm-up watch lets a backend start its shared machinery first.
 	warm, cancelWarm := context.WithCancel(ctxT(t))
-	ch, err := r.Watch(warm, rev)
-	if err != nil {
-		t.Fatalf("Watch: %v", err)
-	}
+	ch, rev := watchFromNow(t, warm, r)
 	cancelWarm()
 	waitClosed(t, ch)
 	before := stableGoroutines()
 	ctx, cancel := context.WithCancel(ctxT(t))
 	chans := make([]<-chan core.MemberEvent, watches)
 	for i := range chans {
+		var err error
 		if chans[i], err = r.Watch(ctx, rev); err != nil {
 			t.Fatalf("Watch %d: %v", i, err)
 		}
@@ -201,14 +196,7 @@ func stableGoroutines() int {
 }
 
 func testDeepCopies(t *testing.T, r core.MemberRepo) {
-	_, rev, err := r.List(ctxT(t))
-	if err != nil {
-		t.Fatalf("List: %v", err)
-	}
-	ch, err := r.Watch(ctxT(t), rev)
-	if err != nil {
-		t.Fatalf("Watch: %v", err)
-	}
+	ch, rev := watchFromNow(t, ctxT(t), r)
 	orig := NewMember(t, 1)
 	in := orig.Clone()
 	mustPut(t, r, in, 0)
