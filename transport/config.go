@@ -93,13 +93,16 @@ type Limits struct {
 	UnderLoadHandshakes int
 	// HandshakeRate and HandshakeBurst are the per-source token bucket for
 	// M1s that start work (default 10/s, burst 20); a source is an IPv4
-	// address or an IPv6 /64.
+	// address or an IPv6 /64. M1s without a valid cookie (whose source may
+	// be spoofed) and M1s with one have separate buckets; an unproven M1
+	// over its budget gets a cookie reply, a proven one is dropped.
 	HandshakeRate  float64
 	HandshakeBurst int
-	// MaxRateSources bounds the rate limiter's table (default 4096).
+	// MaxRateSources bounds each rate limiter table (default 4096).
 	MaxRateSources int
 	// MaxPendingM1 bounds partially received M1s (default 256), and
-	// MaxPendingM1PerIP those from one source address (default 4).
+	// MaxPendingM1PerIP those from one source (an IPv4 address or an IPv6
+	// /64; default 4).
 	MaxPendingM1      int
 	MaxPendingM1PerIP int
 	// RekeyAfterMessages starts a rekey after this many records under one

@@ -107,8 +107,10 @@ const (
 	reassemblyTimeout = 5 * time.Second
 
 	// replayCacheTTL is how long a processed M1 nonce is remembered, so a
-	// replayed M1 is refused.
-	replayCacheTTL = 2 * DefaultHandshakeTimeout
+	// replayed M1 is refused. It covers the longest life of a cookie (two
+	// rotations): a replayed M1 whose cookie still verifies would otherwise
+	// count as proven and get its M2 without the 3x budget.
+	replayCacheTTL = 2 * cookieRotation
 
 	// m3AckWindow is how long a responder answers a duplicate M3 with a
 	// keepalive (the initiator retransmits M3 until it sees one).

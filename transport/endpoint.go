@@ -26,14 +26,17 @@ type Endpoint struct {
 	policy  policy
 	chains  *chainCache
 	cookies *cookieJar
-	limiter *rateLimiter
-	replays *nonceCache
-	m1s     *m1Pending
-	index   *indexTable
-	stats   counters
-	bufs    sync.Pool
-	rand    io.Reader
-	tx      *batchWriter // nil when the socket cannot write in batches
+	limiter *rateLimiter // M1s without a valid cookie
+	// provenLimiter is the budget of M1s whose cookie proved their source
+	// address, which spoofed M1s therefore cannot spend.
+	provenLimiter *rateLimiter
+	replays       *nonceCache
+	m1s           *m1Pending
+	index         *indexTable
+	stats         counters
+	bufs          sync.Pool
+	rand          io.Reader
+	tx            *batchWriter // nil when the socket cannot write in batches
 
 	jitterMu sync.Mutex
 	jitterRN *rand.Rand
@@ -64,24 +67,25 @@ func Listen(conn core.PacketConn, cfg Config) (*Endpoint, error) {
 		return nil, err
 	}
 	e := &Endpoint{
-		cfg:        cfg,
-		conn:       conn,
-		suites:     map[uint32]core.Suite{cfg.Suite.ID(): cfg.Suite},
-		policy:     policy{p: cfg.Policy},
-		chains:     newChainCache(cfg.Limits.ChainCacheSize),
-		limiter:    newRateLimiter(cfg.Limits.HandshakeRate, float64(cfg.Limits.HandshakeBurst), cfg.Limits.MaxRateSources),
-		replays:    newNonceCache(replayCacheTTL, replayCacheSize),
-		m1s:        newM1Pending(cfg.Limits.MaxPendingM1, cfg.Limits.MaxPendingM1PerIP),
-		rand:       &lockedReader{r: cfg.Rand},
-		sessions:   make(map[core.NodeID]*Session),
-		byAddr:     make(map[netip.AddrPort]*Session),
-		dials:      make(map[netip.AddrPort]*initiatorState),
-		outbound:   make(map[core.NodeID]*initiatorState),
-		initiators: make(map[*initiatorState]struct{}),
-		responders: make(map[m1Key]*responderState),
-		accepts:    make(chan *Session, sessionAcceptQueueLen),
-		jobs:       make(chan hsJob, handshakeQueueLen),
-		closing:    make(chan struct{}),
+		cfg:           cfg,
+		conn:          conn,
+		suites:        map[uint32]core.Suite{cfg.Suite.ID(): cfg.Suite},
+		policy:        policy{p: cfg.Policy},
+		chains:        newChainCache(cfg.Limits.ChainCacheSize),
+		limiter:       newRateLimiter(cfg.Limits.HandshakeRate, float64(cfg.Limits.HandshakeBurst), cfg.Limits.MaxRateSources),
+		provenLimiter: newRateLimiter(cfg.Limits.HandshakeRate, float64(cfg.Limits.HandshakeBurst), cfg.Limits.MaxRateSources),
+		replays:       newNonceCache(replayCacheTTL, replayCacheSize),
+		m1s:           newM1Pending(cfg.Limits.MaxPendingM1, cfg.Limits.MaxPendingM1PerIP),
+		rand:          &lockedReader{r: cfg.Rand},
+		sessions:      make(map[core.NodeID]*Session),
+		byAddr:        make(map[netip.AddrPort]*Session),
+		dials:         make(map[netip.AddrPort]*initiatorState),
+		outbound:      make(map[core.NodeID]*initiatorState),
+		initiators:    make(map[*initiatorState]struct{}),
+		responders:    make(map[m1Key]*responderState),
+		accepts:       make(chan *Session, sessionAcceptQueueLen),
+		jobs:          make(chan hsJob, handshakeQueueLen),
+		closing:       make(chan struct{}),
 	}
 	e.schemes = append(e.schemes, cfg.Suite.Signatures...)
 	for _, s := range cfg.AcceptSuites {

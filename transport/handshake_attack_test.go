@@ -3,6 +3,7 @@ package transport
 import (
 	"crypto/cipher"
 	"encoding/binary"
+	"fmt"
 	"net/netip"
 	"sync"
 	"testing"
@@ -284,4 +285,62 @@ func TestReflectedHandshakeIsRefused(t *testing.T) {
 	require.ErrorAs(t, err, &herr)
 	assert.Equal(t, ReasonNotAllowed, herr.Reason)
 	assert.Zero(t, p.a.Metrics().SessionsOpened)
+}
+
+// A responder that the initiator accepted refuses its M3 with a reason code
+// the initiator does not know (a malicious member, or a newer version). The
+// initiator must fail the dial with ErrRefusedByPeer, not crash: the code
+// indexes nothing.
+func TestRejectWithUnknownReasonFailsTheDial(t *testing.T) {
+	for _, code := range []byte{0, byte(numReasons), 0xff} {
+		t.Run(fmt.Sprintf("reason %d", code), func(t *testing.T) {
+			t.Parallel()
+			var p *pair
+			p = newPair(t, func(name string, c *Config) {
+				shortHandshakes(name, c)
+				if name == "b" { // b refuses a: it answers a's M3 with a reject
+					c.Policy.Pinned = []core.NodeID{{1}}
+				}
+			})
+			var mu sync.Mutex
+			var keys handshakeKeys
+			p.net.SetHook(func(pk *fakenet.Packet) fakenet.Verdict {
+				switch {
+				case pk.From == apA && isFrag(pk, typeM3, 0):
+					// The malicious responder holds its handshake keys.
+					p.b.mu.Lock()
+					for _, rs := range p.b.responders {
+						rs.mu.Lock()
+						mu.Lock()
+						keys = rs.keys
+						mu.Unlock()
+						rs.mu.Unlock()
+					}
+					p.b.mu.Unlock()
+				case pk.From == apB && packetType(pk.Payload[0]) == typeReject:
+					mu.Lock()
+					k := keys
+					mu.Unlock()
+					aead, err := coretest.Suite().AEAD.New(k.respKey)
+					if !assert.NoError(t, err) {
+						return fakenet.Deliver
+					}
+					head := pk.Payload[:rejectHeaderSize]
+					nonce := sealNonce(nil, k.respIV, 1)
+					_, err = aead.Open(nil, nonce, pk.Payload[rejectHeaderSize:], head)
+					assert.NoError(t, err, "the reject is sealed under the handshake keys")
+					pk.Payload = aead.Seal(append([]byte(nil), head...), nonce, []byte{code}, head)
+				}
+				return fakenet.Deliver
+			})
+			_, err := p.a.Dial(ctxT(t, 5*time.Second), addrB)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, ErrRefusedByPeer)
+			var herr *HandshakeError
+			require.ErrorAs(t, err, &herr)
+			assert.Less(t, herr.Reason, numReasons, "the reason is one this side knows")
+			assert.NotEqual(t, ReasonNone, herr.Reason)
+			assert.Zero(t, p.a.Metrics().SessionsOpened)
+		})
+	}
 }

@@ -49,17 +49,23 @@ type initiatorState struct {
 	mu       sync.Mutex
 	stage    initStage
 	variants []m1Variant
-	m2       *reassembly
-	m2Busy   bool
-	m2Fails  int
-	lastErr  error
-	flight   [][]byte
-	rto      time.Duration
-	nextSend time.Time
-	keys     handshakeKeys
-	peer     *peerChain
-	kp       *keypair
-	pending  *Session // the new session, started once the keys are confirmed
+	// cookieFresh: the template holds a cookie not yet sent (the next
+	// flight encodes it); cookieHold: no cookie triggers an immediate
+	// flight before this time, so forged cookie replies cannot make us
+	// send a flight per 72-byte forgery.
+	cookieFresh bool
+	cookieHold  time.Time
+	m2          *reassembly
+	m2Busy      bool
+	m2Fails     int
+	lastErr     error
+	flight      [][]byte
+	rto         time.Duration
+	nextSend    time.Time
+	keys        handshakeKeys
+	peer        *peerChain
+	kp          *keypair
+	pending     *Session // the new session, started once the keys are confirmed
 
 	done   chan struct{}
 	result *Session
@@ -96,7 +102,7 @@ func (e *Endpoint) newInitiator(addr netip.AddrPort, netAddr net.Addr, rekey *Se
 }
 
 // addVariantLocked encodes the template as the current flight. It keeps the
-// cookie-less variant and the two latest cookie variants.
+// cookie-less variant and the two latest cookie variants sent.
 func (st *initiatorState) addVariantLocked() {
 	b := st.template.marshal()
 	st.variants = append(st.variants, m1Variant{frags: fragmentMessage(typeM1, st.index, b), th: newTranscript().add(b)})
@@ -114,12 +120,20 @@ func (st *initiatorState) start() {
 }
 
 func (st *initiatorState) sendFlightLocked(now time.Time) {
+	if st.cookieFresh && st.stage == stageWaitM2 {
+		st.cookieFresh = false
+		st.addVariantLocked()
+	}
 	st.e.sendAll(st.flight, st.netAddr)
 	st.nextSend = now.Add(st.e.jitter(st.rto))
 }
 
 // onCookie resends M1 with the responder's cookie (read loop). A reply
-// that does not echo our nonce is a forgery and is ignored.
+// that does not echo our nonce is a forgery and is ignored. One that does
+// may still be forged by whoever saw M1, so a cookie triggers at most one
+// immediate flight per retransmission timeout; a later one goes out with
+// the next scheduled flight. Only flights actually sent become variants, so
+// forgeries cannot crowd out the variant the responder answers.
 func (st *initiatorState) onCookie(c *cookieReply) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -127,8 +141,11 @@ func (st *initiatorState) onCookie(c *cookieReply) {
 		return
 	}
 	st.template.cookie = append([]byte(nil), c.cookie[:]...)
-	st.addVariantLocked()
-	st.sendFlightLocked(st.e.now())
+	st.cookieFresh = true
+	if now := st.e.now(); !now.Before(st.cookieHold) {
+		st.cookieHold = now.Add(st.rto)
+		st.sendFlightLocked(now)
+	}
 }
 
 // addM2Fragment reassembles M2 (read loop).
@@ -319,6 +336,12 @@ func (st *initiatorState) onReject(head, sealed []byte) {
 		return
 	}
 	reason := Reason(pt[0])
+	if reason == ReasonNone || reason >= numReasons {
+		// A code this version does not know (or none): the peer still
+		// refused; report it as a malformed refusal rather than index
+		// anything with an attacker's byte.
+		reason = ReasonMalformed
+	}
 	if reason == ReasonSuperseded && st.rekey == nil {
 		st.e.awaitPeer(st)
 		return
@@ -393,7 +416,7 @@ func (st *initiatorState) fail(herr *HandshakeError) {
 	kp := st.kp
 	st.mu.Unlock()
 	e := st.e
-	e.stats.failures[herr.Reason].Add(1)
+	e.stats.countFailure(herr.Reason)
 	e.cfg.Logger.Info("transport: handshake failed", "role", "initiator", "peer", herr.Peer, "reason", herr.Reason.String(), "err", herr.Err)
 	e.forgetInitiator(st, kp)
 	if st.rekey != nil {

@@ -75,24 +75,27 @@ func (e *Endpoint) handleM1(msg []byte, fragIndex uint32, bytesIn int, from neti
 		}
 		return
 	}
+	if e.replays.contains(now, m.nonce) {
+		// Before any budget is spent: a recorded M1 replayed many times
+		// must not drain its owner's rate limit.
+		e.stats.m1Replays.Add(1)
+		return
+	}
+	// A wrong or stale cookie proves nothing, but it does not condemn the
+	// M1 either: whoever saw M1 can feed the initiator forged cookies, so
+	// such an M1 is handled as one without a cookie.
 	proven := false
 	if len(m.cookie) > 0 {
-		if !e.cookies.check(now, from, m.nonce, m.cookie) {
+		if proven = e.cookies.check(now, from, m.nonce, m.cookie); !proven {
 			e.stats.badCookies.Add(1)
-			return
 		}
-		proven = true
 	}
 	useRef := m.hint == chainHint(e.local.fingerprint, m.nonce)
 	underLoad := nResponders >= e.cfg.Limits.UnderLoadHandshakes || len(e.jobs) >= cap(e.jobs)/8
-	if !proven && (underLoad || e.m2WireSize(suite, useRef) > amplificationFactor*bytesIn) {
-		reply := cookieReply{initIndex: m.initIndex, nonce: m.nonce, cookie: e.cookies.make(now, from, m.nonce)}
-		if e.send(reply.marshal(), fromAddr) == nil {
-			e.stats.cookieReplies.Add(1)
-		}
+	if !e.admitM1(now, m, suite, proven, underLoad, useRef, bytesIn, from, fromAddr) {
 		return
 	}
-	if nResponders >= e.cfg.Limits.MaxHandshakes || !e.limiter.allow(now, from.Addr()) {
+	if nResponders >= e.cfg.Limits.MaxHandshakes {
 		e.stats.rateLimited.Add(1)
 		return
 	}
@@ -115,6 +118,34 @@ func (e *Endpoint) handleM1(msg []byte, fragIndex uint32, bytesIn int, from neti
 		rs.abandon()
 		e.replays.remove(m.nonce)
 	}
+}
+
+// admitM1 decides whether an M1 may start work, and answers with a cookie
+// reply when it must prove its address first: when it is unproven and the
+// endpoint is under load, or its M2 would exceed 3x the bytes received, or
+// its source's rate limit is spent. The source of an unproven M1 may be
+// spoofed, so its rate limit asks for a cookie rather than dropping: spoofed
+// M1s cannot lock the real owner of an address out, whose proven M1s are
+// counted in a budget of their own.
+func (e *Endpoint) admitM1(now time.Time, m *m1, suite core.Suite, proven, underLoad, useRef bool, bytesIn int, from netip.AddrPort, fromAddr net.Addr) bool {
+	if proven {
+		if e.provenLimiter.allow(now, from.Addr()) {
+			return true
+		}
+		e.stats.rateLimited.Add(1)
+		return false
+	}
+	if !underLoad && e.m2WireSize(suite, useRef) <= amplificationFactor*bytesIn {
+		if e.limiter.allow(now, from.Addr()) {
+			return true
+		}
+		e.stats.rateLimited.Add(1)
+	}
+	reply := cookieReply{initIndex: m.initIndex, nonce: m.nonce, cookie: e.cookies.make(now, from, m.nonce)}
+	if e.send(reply.marshal(), fromAddr) == nil {
+		e.stats.cookieReplies.Add(1)
+	}
+	return false
 }
 
 // m2WireSize predicts the bytes M2 will take on the wire, fragment headers
@@ -359,7 +390,7 @@ func (rs *responderState) fail(herr *HandshakeError) {
 	rs.finished = true
 	rs.mu.Unlock()
 	herr.Peer = rs.addr.String()
-	rs.e.stats.failures[herr.Reason].Add(1)
+	rs.e.stats.countFailure(herr.Reason)
 	level := slog.LevelInfo
 	if herr.Reason == ReasonTimeout {
 		level = slog.LevelDebug // spoofed M1s time out by the thousand

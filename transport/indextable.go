@@ -98,7 +98,8 @@ type m1Key struct {
 
 // m1Pending reassembles M1s, which arrive from unauthenticated sources, with
 // strict bounds: at most max partial messages (each at most maxM1Size
-// bytes), at most perIP from one source address, each for at most
+// bytes), at most perIP from one source (an IPv4 address or an IPv6 /64, as
+// the rate limiter counts them), each for at most
 // reassemblyTimeout. When a bound is hit the oldest partial goes.
 type m1Pending struct {
 	max, perIP int
@@ -124,9 +125,9 @@ func (p *m1Pending) add(now time.Time, f fragment, from netip.AddrPort, datagram
 	defer p.mu.Unlock()
 	r := p.partial[key]
 	if r == nil {
-		src := from.Addr()
+		src := sourceKey(from.Addr())
 		if p.bySource[src] >= p.perIP {
-			evicted += p.evictOldest(func(k m1Key) bool { return k.addr.Addr() == src })
+			evicted += p.evictOldest(func(k m1Key) bool { return sourceKey(k.addr.Addr()) == src })
 		}
 		if len(p.partial) >= p.max {
 			evicted += p.evictOldest(func(m1Key) bool { return true })
@@ -151,8 +152,9 @@ func (p *m1Pending) add(now time.Time, f fragment, from netip.AddrPort, datagram
 func (p *m1Pending) drop(key m1Key, r *reassembly) {
 	delete(p.partial, key)
 	p.bytes -= r.size()
-	if p.bySource[key.addr.Addr()]--; p.bySource[key.addr.Addr()] <= 0 {
-		delete(p.bySource, key.addr.Addr())
+	src := sourceKey(key.addr.Addr())
+	if p.bySource[src]--; p.bySource[src] <= 0 {
+		delete(p.bySource, src)
 	}
 }
 

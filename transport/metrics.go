@@ -30,10 +30,12 @@ type Metrics struct {
 	ExpiredKeyDrops uint64
 	// MalformedDrops counts datagrams that failed to parse.
 	MalformedDrops uint64
-	// CookieReplies counts cookie replies sent; BadCookies M1s with a wrong cookie.
+	// CookieReplies counts cookie replies sent; BadCookies M1s with a wrong
+	// or stale cookie (handled as M1s without one).
 	CookieReplies, BadCookies uint64
-	// RateLimited counts M1s dropped by the per-source rate limit or the
-	// concurrent handshake bound.
+	// RateLimited counts M1s refused work by the per-source rate limit
+	// (answered with a cookie reply when they carried no valid cookie) or
+	// by the concurrent handshake bound.
 	RateLimited uint64
 	// M1Replays counts M1s refused because their nonce was seen before.
 	M1Replays uint64
@@ -59,6 +61,15 @@ type counters struct {
 	rateLimited, m1Replays         atomic.Uint64
 	amplificationBlocks            atomic.Uint64
 	reassemblyDrops, queueDrops    atomic.Uint64
+}
+
+// countFailure counts a failed handshake; a reason out of range (which only
+// a bug could produce) is counted as internal rather than indexing past the array.
+func (c *counters) countFailure(r Reason) {
+	if r >= numReasons {
+		r = ReasonInternal
+	}
+	c.failures[r].Add(1)
 }
 
 func (c *counters) snapshot() Metrics {

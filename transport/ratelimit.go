@@ -99,6 +99,14 @@ func newNonceCache(ttl time.Duration, max int) *nonceCache {
 	return &nonceCache{ttl: ttl, max: max, seen: make(map[[nonceSize]byte]time.Time)}
 }
 
+// contains reports whether nonce is there and unexpired, changing nothing.
+func (c *nonceCache) contains(now time.Time, nonce [nonceSize]byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	exp, ok := c.seen[nonce]
+	return ok && now.Before(exp)
+}
+
 // add records nonce and reports false if it was already there and unexpired.
 func (c *nonceCache) add(now time.Time, nonce [nonceSize]byte) bool {
 	c.mu.Lock()

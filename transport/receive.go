@@ -77,7 +77,7 @@ func (e *Endpoint) handleRecord(buf *packetBuf, b []byte, from netip.AddrPort, f
 		e.stats.expiredKeyDrops.Add(1)
 		return false
 	}
-	ct, payload, err := kp.open(b)
+	ct, payload, newest, err := kp.open(b)
 	switch {
 	case errors.Is(err, errReplay):
 		e.stats.replayDrops.Add(1)
@@ -94,13 +94,17 @@ func (e *Endpoint) handleRecord(buf *packetBuf, b []byte, from netip.AddrPort, f
 	}
 	s := kp.sess
 	s.lastRecv.Store(now.UnixNano())
-	s.roam(from, fromAddr)
+	s.arrived(from, fromAddr, len(b), newest)
 	switch ct {
 	case contentKCP:
 		return s.vconn.deliver(buf, payload)
 	case contentDatagram:
 		s.deliverDatagram(payload)
 	case contentKeepalive:
+	case contentPathChallenge:
+		s.onPathChallenge(payload)
+	case contentPathResponse:
+		s.onPathResponse(payload)
 	case contentClose:
 		e.wg.Add(1)
 		go func() {

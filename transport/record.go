@@ -28,6 +28,11 @@ const (
 	contentDatagram  contentType = 2 // an unreliable application datagram
 	contentKeepalive contentType = 3 // nothing; proves liveness and confirms keys
 	contentClose     contentType = 4 // the sender closed the session
+	// contentPathChallenge carries a random token the peer must echo: it
+	// validates an address the peer roamed to (roaming.go).
+	contentPathChallenge contentType = 5
+	// contentPathResponse echoes a path challenge's token.
+	contentPathResponse contentType = 6
 )
 
 // maxNonceSize bounds the AEAD nonce sizes we support (XChaCha20 uses 24).
@@ -141,27 +146,32 @@ func recordIndex(b []byte) (uint32, error) {
 
 // open authenticates and decrypts a record in place. A counter seen before
 // (or too far behind) is refused before any decryption; the window moves
-// only for a record that authenticates.
-func (kp *keypair) open(b []byte) (contentType, []byte, error) {
+// only for a record that authenticates. newest reports that the record's
+// counter is the highest this keypair has received, which is what may move
+// the session to a new address (a genuine but late record must not).
+func (kp *keypair) open(b []byte) (ct contentType, payload []byte, newest bool, err error) {
 	counter := binary.BigEndian.Uint64(b[8:16])
 	if counter >= kp.limit {
-		return 0, nil, errKeysExhausted
+		return 0, nil, false, errKeysExhausted
 	}
 	kp.recvMu.Lock()
 	defer kp.recvMu.Unlock()
 	if kp.replay.seen(counter) {
-		return 0, nil, errReplay
+		return 0, nil, false, errReplay
 	}
 	nonce := sealNonce(kp.recvNonce[:0], kp.recvIV, counter)
 	pt, err := kp.recv.Open(b[recordHeaderSize:recordHeaderSize], nonce, b[recordHeaderSize:], b[:recordHeaderSize])
 	if err != nil {
-		return 0, nil, errRecordAuth
+		return 0, nil, false, errRecordAuth
 	}
 	if len(pt) < 1 {
-		return 0, nil, errRecordAuth
+		return 0, nil, false, errRecordAuth
 	}
+	// seen refused counter == last once last was accepted, so >= is "newer
+	// than everything accepted" (and true for the very first record).
+	newest = counter >= kp.replay.last
 	if !kp.replay.accept(counter) {
-		return 0, nil, errReplay
+		return 0, nil, false, errReplay
 	}
-	return contentType(pt[0]), pt[1:], nil
+	return contentType(pt[0]), pt[1:], newest, nil
 }

@@ -33,22 +33,22 @@ func TestRecordSealOpen(t *testing.T) {
 		idx, err := recordIndex(rec)
 		require.NoError(t, err)
 		assert.Equal(t, r.localIndex, idx)
-		gotCT, got, err := r.open(bytes.Clone(rec))
+		gotCT, got, _, err := r.open(bytes.Clone(rec))
 		require.NoError(t, err)
 		assert.Equal(t, ct, gotCT)
 		assert.Equal(t, payload, got)
-		_, _, err = r.open(bytes.Clone(rec))
+		_, _, _, err = r.open(bytes.Clone(rec))
 		assert.ErrorIs(t, err, errReplay)
 	}
 	// The sender cannot open its own records: directions have separate keys.
 	rec, err := i.seal(&buf, contentDatagram, []byte("x"))
 	require.NoError(t, err)
-	_, _, err = i.open(bytes.Clone(rec))
+	_, _, _, err = i.open(bytes.Clone(rec))
 	assert.ErrorIs(t, err, errRecordAuth)
 	// The header is associated data: a changed counter fails to authenticate.
 	bad := bytes.Clone(rec)
 	bad[15] ^= 0x40
-	_, _, err = r.open(bad)
+	_, _, _, err = r.open(bad)
 	assert.ErrorIs(t, err, errRecordAuth)
 }
 
@@ -58,7 +58,7 @@ func TestRecordCounterLimit(t *testing.T) {
 	for range 3 {
 		rec, err := i.seal(&buf, contentKeepalive, nil)
 		require.NoError(t, err)
-		_, _, err = r.open(bytes.Clone(rec))
+		_, _, _, err = r.open(bytes.Clone(rec))
 		require.NoError(t, err)
 	}
 	_, err := i.seal(&buf, contentKeepalive, nil)
@@ -80,7 +80,7 @@ func BenchmarkRecord(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, _, err := r.open(rec); err != nil {
+		if _, _, _, err := r.open(rec); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -42,14 +42,23 @@ type Session struct {
 	rekeying  *initiatorState
 	rekeyNext time.Time
 	dupM3     *reassembly
-	kcp       *kcp.UDPSession
-	mux       *smux.Session
+	// challengeNext and challengeRTO schedule path challenges while the
+	// peer's current address is unvalidated (roaming.go).
+	challengeNext time.Time
+	challengeRTO  time.Duration
+	kcp           *kcp.UDPSession
+	mux           *smux.Session
 
-	vconn     *kcpConn
-	out       *smux.Stream // our message stream; set before ready closes
-	sendSem   chan struct{}
-	sendBuf   []byte
-	messages  chan []byte
+	vconn    *kcpConn
+	out      *smux.Stream // our message stream; set before ready closes
+	sendSem  chan struct{}
+	sendBuf  []byte
+	messages chan []byte
+	// queued is the bytes of received messages not yet taken by Receive;
+	// the message reader waits (and flow control holds the peer back)
+	// while it is over the session's receive buffer. room wakes it.
+	queued    atomic.Int64
+	room      chan struct{}
 	datagrams chan []byte
 	streams   chan *smux.Stream
 	ready     chan struct{}
@@ -59,11 +68,6 @@ type Session struct {
 	err       error
 }
 
-type remoteAddr struct {
-	ap   netip.AddrPort
-	addr net.Addr
-}
-
 // newSession builds a session (not yet started) for a verified peer.
 func (e *Endpoint) newSession(pc *peerChain, k trafficKeys, initiator bool, suite core.Suite, ap netip.AddrPort, addr net.Addr) *Session {
 	s := &Session{
@@ -71,13 +75,14 @@ func (e *Endpoint) newSession(pc *peerChain, k trafficKeys, initiator bool, suit
 		maxDatagram: maxDatagram - recordHeaderSize - 1 - aeadOverhead(suite),
 		sendSem:     make(chan struct{}, 1),
 		messages:    make(chan []byte, messageQueueLen),
+		room:        make(chan struct{}, 1),
 		datagrams:   make(chan []byte, datagramQueueLen),
 		streams:     make(chan *smux.Stream, acceptQueueLen),
 		ready:       make(chan struct{}),
 		done:        make(chan struct{}),
 	}
 	s.vconn = newKCPConn(s)
-	s.remote.Store(&remoteAddr{ap: ap, addr: addr})
+	s.remote.Store(provenPath(ap, addr))
 	now := e.now().UnixNano()
 	s.lastRecv.Store(now)
 	s.lastSent.Store(now)
@@ -173,9 +178,14 @@ func (s *Session) acceptLoop() {
 	}
 }
 
-// messageLoop reads the peer's length-prefixed messages.
+// messageLoop reads the peer's length-prefixed messages. The messages
+// queued for Receive are bounded in bytes by the session's receive buffer
+// (or one message, if larger): beyond it the loop stops reading, so the
+// multiplexer's flow control holds the peer back instead of memory growing
+// with every unread message.
 func (s *Session) messageLoop(st *smux.Stream) {
 	defer s.e.wg.Done()
+	budget := int64(max(s.e.cfg.KCP.SessionBuffer, s.e.cfg.Limits.MaxMessageSize))
 	var hdr [4]byte
 	for {
 		if _, err := io.ReadFull(st, hdr[:]); err != nil {
@@ -186,10 +196,18 @@ func (s *Session) messageLoop(st *smux.Stream) {
 			s.closeWith(fmt.Errorf("transport: peer sent a %d-byte message: %w", n, ErrMessageTooLarge), true)
 			return
 		}
+		for q := s.queued.Load(); q > 0 && q+int64(n) > budget; q = s.queued.Load() {
+			select {
+			case <-s.room:
+			case <-s.done:
+				return
+			}
+		}
 		msg := make([]byte, n)
 		if _, err := io.ReadFull(st, msg); err != nil {
 			return
 		}
+		s.queued.Add(int64(n))
 		select {
 		case s.messages <- msg:
 		case <-s.done:
@@ -320,12 +338,18 @@ func (s *Session) sendWith(kp *keypair, ct contentType, payload []byte) error {
 		s.e.putBuf(buf)
 		return err
 	}
+	ra := s.remote.Load()
+	if !ra.maysend(len(rec)) {
+		s.e.stats.amplificationBlocks.Add(1)
+		s.e.putBuf(buf)
+		return nil // like a lost datagram: KCP retransmits once the path is validated
+	}
 	s.lastSent.Store(s.e.now().UnixNano())
 	if ct == contentKCP && s.e.tx != nil {
-		s.e.tx.enqueue(txPacket{buf: buf, n: len(rec), addr: s.remote.Load().addr})
+		s.e.tx.enqueue(txPacket{buf: buf, n: len(rec), addr: ra.addr})
 		return nil
 	}
-	err = s.e.send(rec, s.remote.Load().addr)
+	err = s.e.send(rec, ra.addr)
 	s.e.putBuf(buf)
 	return err
 }
@@ -343,25 +367,6 @@ func (s *Session) rotate(kp *keypair) {
 	if prev != nil && prev != kp {
 		s.e.index.removeKeypair(prev.localIndex, prev)
 	}
-}
-
-// roam moves the session to from after an authenticated record came from
-// there (read loop). Only authenticated packets move a session.
-func (s *Session) roam(from netip.AddrPort, fromAddr net.Addr) {
-	cur := s.remote.Load()
-	if cur.ap == from {
-		return
-	}
-	s.remote.Store(&remoteAddr{ap: from, addr: fromAddr})
-	e := s.e
-	e.mu.Lock()
-	if e.byAddr[cur.ap] == s {
-		delete(e.byAddr, cur.ap)
-	}
-	if e.sessions[s.peer.id] == s {
-		e.byAddr[from] = s
-	}
-	e.mu.Unlock()
 }
 
 // reassembleDuplicateM3 collects a retransmitted M3 (read loop).

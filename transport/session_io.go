@@ -52,17 +52,27 @@ func (s *Session) Send(ctx context.Context, msg []byte) error {
 func (s *Session) Receive(ctx context.Context) ([]byte, error) {
 	select {
 	case m := <-s.messages:
-		return m, nil
+		return s.took(m), nil
 	default:
 	}
 	select {
 	case m := <-s.messages:
-		return m, nil
+		return s.took(m), nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case <-s.done:
 		return nil, s.err
 	}
+}
+
+// took releases m's bytes from the receive budget and wakes the reader.
+func (s *Session) took(m []byte) []byte {
+	s.queued.Add(-int64(len(m)))
+	select {
+	case s.room <- struct{}{}:
+	default:
+	}
+	return m
 }
 
 // MaxDatagramSize is the largest payload SendDatagram takes.

@@ -75,7 +75,10 @@ func (s *Session) tick(now time.Time) {
 		rekeyAt += responderRekeyDelay
 	}
 	s.mu.Lock()
-	due := (age >= rekeyAt || kp.sendCount.Load() >= cfg.Limits.RekeyAfterMessages) && s.rekeying == nil && !now.Before(s.rekeyNext)
+	// A rekey's handshake flights are not budgeted like records, so they
+	// wait until a roamed-to address is validated (roaming.go).
+	due := (age >= rekeyAt || kp.sendCount.Load() >= cfg.Limits.RekeyAfterMessages) && s.rekeying == nil && !now.Before(s.rekeyNext) &&
+		s.remote.Load().validated.Load()
 	prev := s.previous
 	if prev != nil && now.Sub(prev.created) >= cfg.RejectAfter {
 		s.previous = nil
@@ -89,6 +92,7 @@ func (s *Session) tick(now time.Time) {
 	if due {
 		s.startRekey(now)
 	}
+	s.challengeTick(now)
 	if now.Sub(time.Unix(0, s.lastSent.Load())) >= cfg.KeepaliveInterval {
 		s.sendRecord(contentKeepalive, nil)
 	}
