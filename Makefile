@@ -42,4 +42,4 @@ fuzz:
 
 ## demo: a three-node cluster on loopback with a throwaway PKI
 demo:
-	@echo "make demo: not yet (clusterd lands with issue 7)"
+	cd cmd && $(GO) run ./clusterd dev

@@ -1,0 +1,162 @@
+package admin
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Server limits.
+const (
+	// connTimeout bounds one connection: request, answer, close.
+	connTimeout = 5 * time.Second
+	// maxConns bounds the connections served at once.
+	maxConns = 16
+)
+
+// Source answers the admin commands: a running node.
+type Source interface {
+	Members() []Member
+	Status() Status
+}
+
+// Server serves a Source on a unix socket.
+type Server struct {
+	path  string
+	ln    *net.UnixListener
+	src   Source
+	log   *slog.Logger
+	slots chan struct{}
+	wg    sync.WaitGroup
+}
+
+// Listen creates the socket at path with mode 0600 and serves src on it.
+// The socket is bound under a temporary name, restricted, then renamed into
+// place, so it is never reachable with wider permissions. A stale socket
+// left by a dead process is replaced; a live one is an error.
+func Listen(path string, src Source, log *slog.Logger) (*Server, error) {
+	if err := clearStale(path); err != nil {
+		return nil, err
+	}
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+"."+strconv.Itoa(os.Getpid()))
+	_ = os.Remove(tmp)
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("admin socket: %w", err)
+	}
+	ln.SetUnlinkOnClose(false)
+	fail := func(err error) (*Server, error) {
+		ln.Close()
+		os.Remove(tmp)
+		return nil, fmt.Errorf("admin socket: %w", err)
+	}
+	if err := os.Chmod(tmp, 0o600); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fail(err)
+	}
+	s := &Server{path: path, ln: ln, src: src, log: log, slots: make(chan struct{}, maxConns)}
+	s.wg.Add(1)
+	go s.serve()
+	return s, nil
+}
+
+// clearStale removes a socket at path that nothing listens on.
+func clearStale(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("admin socket: %w", err)
+	}
+	if fi.Mode().Type() != os.ModeSocket {
+		return fmt.Errorf("admin socket: %s exists and is not a socket", path)
+	}
+	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+		c.Close()
+		return fmt.Errorf("admin socket: %s is in use by a running node", path)
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("admin socket: remove stale %s: %w", path, err)
+	}
+	return nil
+}
+
+// Path returns the socket's path.
+func (s *Server) Path() string { return s.path }
+
+// Close stops serving, waits for connections in progress and removes the socket.
+func (s *Server) Close() error {
+	err := s.ln.Close()
+	s.wg.Wait()
+	if rerr := os.Remove(s.path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+		err = errors.Join(err, rerr)
+	}
+	return err
+}
+
+func (s *Server) serve() {
+	defer s.wg.Done()
+	for {
+		c, err := s.ln.AcceptUnix()
+		if err != nil {
+			return
+		}
+		s.slots <- struct{}{}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer func() { <-s.slots }()
+			s.handle(c)
+		}()
+	}
+}
+
+// handle answers one connection.
+func (s *Server) handle(c *net.UnixConn) {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(connTimeout))
+	line, err := bufio.NewReader(io.LimitReader(c, MaxRequestSize+1)).ReadBytes('\n')
+	var resp Response
+	switch {
+	case len(line) > MaxRequestSize:
+		resp.Error = fmt.Sprintf("request exceeds %d bytes", MaxRequestSize)
+	case err != nil && !errors.Is(err, io.EOF):
+		resp.Error = fmt.Sprintf("read request: %v", err)
+	default:
+		resp = s.answer(line)
+	}
+	if err := json.NewEncoder(c).Encode(resp); err != nil {
+		s.log.Debug("admin: write response", "err", err)
+	}
+	// Half-close and drain a little, so a client still writing gets the
+	// answer rather than a reset.
+	_ = c.CloseWrite()
+	_, _ = io.Copy(io.Discard, io.LimitReader(c, 64<<10))
+}
+
+// answer runs one request.
+func (s *Server) answer(line []byte) Response {
+	req, err := DecodeRequest(line)
+	if err != nil {
+		return Response{Error: err.Error()}
+	}
+	switch req.Command {
+	case CommandMembers:
+		return Response{Members: s.src.Members()}
+	default:
+		st := s.src.Status()
+		return Response{Status: &st}
+	}
+}
