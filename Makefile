@@ -40,6 +40,14 @@ bench:
 fuzz:
 	@FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh $(PKGS)
 
+## soak: the integration scenarios at the issue's full sizes (64 MiB transfers, a 10 s partition, a 60 s rekeying transfer)
+soak:
+	$(GO) test -race -count=1 -timeout 60m ./integration/ -run 'TestStreamTransfer|TestRekeys' -soak -v
+
+## bench-report: every module's benchmarks with their baselines, medians of 5 runs, written to BENCHMARKS.md
+bench-report:
+	$(GO) run ./integration/cmd/benchreport -count 5
+
 ## demo: a three-node cluster on loopback with a throwaway PKI
 demo:
 	cd cmd && $(GO) run ./clusterd dev

@@ -3,19 +3,18 @@ module github.com/snowmerak/clustering/integration
 go 1.25.0
 
 require (
+	github.com/snowmerak/clustering/adapters/csvrepo v0.0.0
+	github.com/snowmerak/clustering/adapters/pqc v0.0.0
 	github.com/snowmerak/clustering/core v0.0.0
+	github.com/snowmerak/clustering/membership v0.0.0
 	github.com/snowmerak/clustering/pki v0.0.0
 	github.com/snowmerak/clustering/transport v0.0.0
-	github.com/snowmerak/clustering/membership v0.0.0
-	github.com/snowmerak/clustering/adapters/pqc v0.0.0
-	github.com/snowmerak/clustering/adapters/memrepo v0.0.0
-	github.com/snowmerak/clustering/adapters/csvrepo v0.0.0
-	github.com/snowmerak/clustering/adapters/etcdrepo v0.0.0
 )
 
 require (
 	github.com/stretchr/testify v1.11.1
 	github.com/xtaci/kcp-go/v5 v5.6.72
+	go.uber.org/goleak v1.3.0
 )
 
 require (
@@ -27,6 +26,7 @@ require (
 	github.com/pmezard/go-difflib v1.0.0 // indirect
 	github.com/tjfoc/gmsm v1.4.1 // indirect
 	github.com/xtaci/smux v1.5.34 // indirect
+	github.com/zeebo/xxh3 v1.0.2 // indirect
 	golang.org/x/crypto v0.55.0 // indirect
 	golang.org/x/net v0.57.0 // indirect
 	golang.org/x/sys v0.47.0 // indirect
@@ -35,12 +35,12 @@ require (
 )
 
 replace (
-	github.com/snowmerak/clustering/core => ../core
-	github.com/snowmerak/clustering/pki => ../pki
-	github.com/snowmerak/clustering/transport => ../transport
-	github.com/snowmerak/clustering/membership => ../membership
-	github.com/snowmerak/clustering/adapters/pqc => ../adapters/pqc
-	github.com/snowmerak/clustering/adapters/memrepo => ../adapters/memrepo
 	github.com/snowmerak/clustering/adapters/csvrepo => ../adapters/csvrepo
 	github.com/snowmerak/clustering/adapters/etcdrepo => ../adapters/etcdrepo
+	github.com/snowmerak/clustering/adapters/memrepo => ../adapters/memrepo
+	github.com/snowmerak/clustering/adapters/pqc => ../adapters/pqc
+	github.com/snowmerak/clustering/core => ../core
+	github.com/snowmerak/clustering/membership => ../membership
+	github.com/snowmerak/clustering/pki => ../pki
+	github.com/snowmerak/clustering/transport => ../transport
 )

@@ -28,20 +28,11 @@ type pqPKI struct {
 	rootKey, interKey core.Signer
 }
 
+// newPQPKI returns the suite's cached cluster authority (pki_fixture_test.go).
 func newPQPKI(tb testing.TB) *pqPKI {
 	tb.Helper()
-	now := time.Now()
-	p := &pqPKI{}
-	var err error
-	p.rootKey, err = pqc.MLDSA65.GenerateKey(nil)
-	require.NoError(tb, err)
-	p.interKey, err = pqc.MLDSA65.GenerateKey(nil)
-	require.NoError(tb, err)
-	p.root, err = pki.NewRoot(pki.Template{Subject: pkix.Name{CommonName: "PQ Root"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true}, p.rootKey, nil)
-	require.NoError(tb, err)
-	p.inter, err = pki.Issue(pki.Template{Subject: pkix.Name{CommonName: "PQ Intermediate"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(23 * time.Hour), IsCA: true}, p.interKey.Public(), p.root, p.rootKey, nil)
-	require.NoError(tb, err)
-	return p
+	a := pkiFixture(tb).cluster
+	return &pqPKI{root: a.root, inter: a.inter, rootKey: a.rootKey, interKey: a.interKey}
 }
 
 // node issues a leaf and returns the identity (leaf + intermediate) and the leaf.
@@ -50,7 +41,7 @@ func (p *pqPKI) node(tb testing.TB, name string) (transport.Identity, *pki.Certi
 	k, err := pqc.MLDSA65.GenerateKey(nil)
 	require.NoError(tb, err)
 	now := time.Now()
-	leaf, err := pki.Issue(pki.Template{Subject: pkix.Name{CommonName: name}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour)}, k.Public(), p.inter, p.interKey, nil)
+	leaf, err := pki.Issue(pki.Template{Subject: pkix.Name{CommonName: name}, NotBefore: now.Add(-clockSkew), NotAfter: now.Add(time.Hour)}, k.Public(), p.inter, p.interKey, nil)
 	require.NoError(tb, err)
 	return transport.Identity{Signer: k, Chain: [][]byte{leaf.Raw, p.inter.Raw}}, leaf
 }
