@@ -9,7 +9,7 @@ import (
 
 	"github.com/snowmerak/clustering/adapters/etcdrepo"
 	"github.com/snowmerak/clustering/adapters/etcdrepo/internal/etcdtest"
-	"github.com/snowmerak/clustering/adapters/memrepo"
+	"github.com/snowmerak/clustering/core/memberlog"
 	"github.com/snowmerak/clustering/core"
 	"github.com/snowmerak/clustering/core/coretest/repotest"
 )
@@ -18,7 +18,7 @@ import (
 const benchMembers = 1000
 
 // Benchmarks run three sub-benchmarks over the same 1,000 members, in this
-// order: "memory" (adapters/memrepo, no I/O), "etcd-raw" (the etcd client
+// order: "memory" (core/memberlog, the table behind memrepo; no I/O), "etcd-raw" (the etcd client
 // alone, with the stored bytes, against the same embedded server) and
 // "etcd" (this adapter). The etcd one reports its time as ratios to the
 // other two measured in the same run: "x-raw" is the adapter's cost over
@@ -38,13 +38,13 @@ func reportRatio(b *testing.B, num, den float64, unit string) {
 }
 
 // benchSetup starts etcd with benchMembers members under /bench/ and
-// returns the adapter, a raw client, a memrepo with the same members and
+// returns the adapter, a raw client, an in-memory table with the same members and
 // the members.
-func benchSetup(b *testing.B) (*etcdrepo.Repo, *clientv3.Client, *memrepo.Repo, []core.Member) {
+func benchSetup(b *testing.B) (*etcdrepo.Repo, *clientv3.Client, *memberlog.Table, []core.Member) {
 	s := etcdtest.New(b, etcdtest.Options{})
 	r := openRepo(b, s, "/bench/")
 	raw := rawClient(b, s)
-	mem := memrepo.New()
+	mem := memberlog.New(memberlog.Config{Name: "memory"})
 	b.Cleanup(func() { _ = mem.Close() })
 	ms := repotest.NewMembers(b, benchMembers)
 	putAll(b, r, ms)

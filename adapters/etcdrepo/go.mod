@@ -3,7 +3,6 @@ module github.com/snowmerak/clustering/adapters/etcdrepo
 go 1.25.0
 
 require (
-	github.com/snowmerak/clustering/adapters/memrepo v0.0.0
 	github.com/snowmerak/clustering/core v0.0.0
 	github.com/stretchr/testify v1.11.1
 	go.etcd.io/etcd/api/v3 v3.6.6
@@ -75,10 +74,7 @@ require (
 	sigs.k8s.io/yaml v1.4.0 // indirect
 )
 
-replace (
-	github.com/snowmerak/clustering/adapters/memrepo => ../memrepo
-	github.com/snowmerak/clustering/core => ../../core
-)
+replace github.com/snowmerak/clustering/core => ../../core
 
 // The monolithic genproto module before its 2023 split still holds
 // googleapis/rpc/status, which grpc imports from the split module; kcp-go's
