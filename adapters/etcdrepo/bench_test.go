@@ -9,9 +9,9 @@ import (
 
 	"github.com/snowmerak/clustering/adapters/etcdrepo"
 	"github.com/snowmerak/clustering/adapters/etcdrepo/internal/etcdtest"
-	"github.com/snowmerak/clustering/core/memberlog"
 	"github.com/snowmerak/clustering/core"
 	"github.com/snowmerak/clustering/core/coretest/repotest"
+	"github.com/snowmerak/clustering/core/memberlog"
 )
 
 // benchMembers is the registry size of the benchmarks.
