@@ -21,6 +21,8 @@
 //     form; EncryptPrivateKey wraps it in PBES2 with scrypt and AES-256-GCM.
 //   - TrustStore holds roots and revocation lists; Verify checks a chain and
 //     ParseChain reuses parsed CA certificates so their keys are parsed once.
+//     A bounded memo of certificate signatures that verified spares a chain
+//     seen again its signature checks (never its other rules).
 //   - RevocationList revokes certificates by issuer and serial or by
 //     fingerprint; its format is documented in revocation.go.
 //   - WriteNewFiles writes key and certificate files together or not at all,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/snowmerak/clustering/core"
@@ -27,15 +28,31 @@ type TrustStore struct {
 
 	cacheMu       sync.Mutex
 	intermediates map[[32]byte]*Certificate
+
+	memo atomic.Pointer[signatureMemo]
 }
 
-// NewTrustStore returns a store trusting roots.
+// NewTrustStore returns a store trusting roots. It remembers up to
+// DefaultSignatureMemoSize certificate signatures that verified (see
+// SetSignatureMemoSize).
 func NewTrustStore(roots ...*Certificate) *TrustStore {
 	ts := &TrustStore{lists: map[core.NodeID]*RevocationList{}, intermediates: map[[32]byte]*Certificate{}}
+	ts.memo.Store(newSignatureMemo(DefaultSignatureMemoSize))
 	for _, r := range roots {
 		ts.Add(r)
 	}
 	return ts
+}
+
+// SetSignatureMemoSize replaces the memo of verified certificate signatures
+// with an empty one of at most entries signatures; 0 turns it off, so that
+// every Verify checks every signature. The memo holds only the outcome of
+// the pure signature check, keyed by its exact inputs (algorithms, issuer
+// key, signed bytes, signature), and only for chains that verified whole:
+// validity, CA rules, names, revocation and the path to a trusted root are
+// checked at every Verify.
+func (ts *TrustStore) SetSignatureMemoSize(entries int) {
+	ts.memo.Store(newSignatureMemo(entries))
 }
 
 // Add trusts root; adding a certificate already present does nothing.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/snowmerak/clustering/core"
@@ -38,7 +39,9 @@ type VerifyOptions struct {
 // any installed list whose signer is above it; for every issuer: the CA flag,
 // keyUsage certSign, pathLen, name constraints, subject/issuer and SKI/AKI
 // chaining and the signature; for the leaf: opts' key usages and names. All
-// cheap checks run before the first signature verification. pathLen counts
+// cheap checks run before the first signature verification. Signatures the
+// store's memo holds (see SetSignatureMemoSize) are not checked again; every
+// other rule is. pathLen counts
 // every intermediate, self-issued ones included (stricter than RFC 5280). Failures are
 // *CertificateError values naming the certificate and wrapping a sentinel.
 func (ts *TrustStore) Verify(chain []*Certificate, opts VerifyOptions) ([]*Certificate, error) {
@@ -58,15 +61,55 @@ func (ts *TrustStore) Verify(chain []*Certificate, opts VerifyOptions) ([]*Certi
 	if err != nil {
 		return nil, err
 	}
-	for i := range len(path) - 1 {
-		if err := path[i].CheckSignatureFrom(path[i+1]); err != nil {
-			return nil, certError(i, path[i], err)
-		}
+	if err := ts.checkSignatures(path); err != nil {
+		return nil, err
 	}
 	if len(path) > 2 {
 		ts.remember(path[1 : len(path)-1])
 	}
 	return path, nil
+}
+
+// checkSignatures checks that each certificate of path is signed by the
+// next, skipping signatures the memo holds. Two or more signatures to check
+// are checked at once, one goroutine each (a chain's worst case is the same
+// work either way: a forged top link already makes a one-at-a-time check do
+// every link). The signatures it checked are remembered only once every one
+// of them verified, so a chain that fails higher up (a leaf signed by an
+// untrusted intermediate) leaves nothing behind.
+func (ts *TrustStore) checkSignatures(path []*Certificate) error {
+	memo := ts.memo.Load()
+	var (
+		keys  [MaxChainLength + 1][32]byte
+		links [MaxChainLength + 1]int // indices of the signatures to check
+		errs  [MaxChainLength + 1]error
+		n     int
+	)
+	for i := range len(path) - 1 {
+		if memo != nil {
+			if keys[n] = signatureKey(path[i], path[i+1]); memo.contains(keys[n]) {
+				continue
+			}
+		}
+		links[n] = i
+		n++
+	}
+	var wg sync.WaitGroup
+	for j := 1; j < n; j++ {
+		wg.Go(func() { errs[j] = path[links[j]].CheckSignatureFrom(path[links[j]+1]) })
+	}
+	if n > 0 {
+		errs[0] = path[links[0]].CheckSignatureFrom(path[links[0]+1])
+	}
+	wg.Wait()
+	for j := range n {
+		if errs[j] != nil {
+			i := links[j]
+			return certError(i, path[i], errs[j])
+		}
+	}
+	memo.add(keys[:n]...)
+	return nil
 }
 
 // buildPath follows chain up to a trust anchor: a chain certificate that is a

@@ -156,7 +156,8 @@ const (
 	// m2FailureLimit is how many M2s that fail to authenticate an initiator
 	// tolerates before it abandons the handshake.
 	m2FailureLimit = 8
-	// recvQueueLen is the per-session queue of decrypted KCP packets.
+	// recvQueueLen bounds the per-session queue of decrypted KCP packets
+	// (its ring grows to this only under load).
 	recvQueueLen = 4096
 	// datagramQueueLen is the per-session queue of received datagrams.
 	datagramQueueLen = 256

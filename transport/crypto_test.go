@@ -35,16 +35,24 @@ func TestTranscriptIsUnambiguous(t *testing.T) {
 }
 
 // expandLabel follows the documented layout (PROTOCOL.md), recomputed here
-// independently with crypto/hkdf.
+// independently with crypto/hkdf, at every output length the key schedule
+// uses and beyond one hash block; one expander serves many labels.
 func TestExpandLabelLayout(t *testing.T) {
 	secret := bytes.Repeat([]byte{3}, 32)
-	info := binary.BigEndian.AppendUint16(nil, 12)
-	info = append(info, byte(len("ctv1 r hs iv")))
-	info = append(info, "ctv1 r hs iv"...)
-	info = append(info, 2, 0xaa, 0xbb)
-	want, err := hkdf.Expand(sha256.New, secret, string(info), 12)
-	require.NoError(t, err)
-	assert.Equal(t, want, expandLabel(secret, "r hs iv", []byte{0xaa, 0xbb}, 12))
+	x := newExpander(secret)
+	for _, n := range []int{4, 8, 12, 24, 32, 33, 64} {
+		for _, label := range []string{"r hs iv", "i2r key"} {
+			full := "ctv1 " + label
+			info := binary.BigEndian.AppendUint16(nil, uint16(n))
+			info = append(info, byte(len(full)))
+			info = append(info, full...)
+			info = append(info, 2, 0xaa, 0xbb)
+			want, err := hkdf.Expand(sha256.New, secret, string(info), n)
+			require.NoError(t, err)
+			assert.Equal(t, want, expandLabel(secret, label, []byte{0xaa, 0xbb}, n), "%s, %d bytes", label, n)
+			assert.Equal(t, want, x.label(label, []byte{0xaa, 0xbb}, n), "reused expander: %s, %d bytes", label, n)
+		}
+	}
 }
 
 func TestHandshakeKeysAreSeparateAndBoundToInputs(t *testing.T) {

@@ -11,8 +11,10 @@
 //   - An Endpoint owns the socket (Listen, ListenUDP). One read loop
 //     classifies datagrams, reassembles handshake messages under strict
 //     bounds, and authenticates records; two workers do the public-key
-//     work; one timer loop drives retransmissions, keepalives, rekeys and
-//     timeouts. Sessions are found by a random index in each packet, never
+//     work (each may verify on a second core while it signs); one timer
+//     loop drives retransmissions, keepalives, rekeys and timeouts; one
+//     writer sends bulk records in batches (UDP GSO on Linux, GRO when
+//     reading). Sessions are found by a random index in each packet, never
 //     by address, so a peer can roam.
 //   - Dial and Accept return a Session: Send/Receive for messages,
 //     OpenStream/AcceptStream for net.Conn streams, SendDatagram/

@@ -37,6 +37,10 @@ type Endpoint struct {
 	bufs          sync.Pool
 	rand          io.Reader
 	tx            *batchWriter // nil when the socket cannot write in batches
+	// bulkRecord is the smallest KCP record that goes through tx: half a
+	// full one. Smaller records (acknowledgements, short messages) are
+	// sent at once.
+	bulkRecord int
 
 	jitterMu sync.Mutex
 	jitterRN *rand.Rand
@@ -92,6 +96,7 @@ func Listen(conn core.PacketConn, cfg Config) (*Endpoint, error) {
 		e.suites[s.ID()] = s
 		e.schemes = append(e.schemes, s.Signatures...)
 	}
+	e.bulkRecord = (cfg.KCP.MTU + recordHeaderSize + 1 + aeadOverhead(cfg.Suite)) / 2
 	e.baseCtx, e.cancelBase = context.WithCancel(context.Background())
 	e.bufs.New = func() any { return new(packetBuf) }
 	e.index = newIndexTable(e.rand)
@@ -113,9 +118,12 @@ func Listen(conn core.PacketConn, cfg Config) (*Endpoint, error) {
 		e.wg.Add(1)
 		go e.tx.loop()
 	}
-	if br := newBatchReader(conn); br != nil {
+	switch br, gro := newBatchReader(conn); {
+	case gro:
+		go e.readGROLoop(br)
+	case br != nil:
 		go e.readBatchLoop(br)
-	} else {
+	default:
 		go e.readLoop()
 	}
 	go e.tickLoop()

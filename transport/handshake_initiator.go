@@ -174,7 +174,9 @@ func (st *initiatorState) addM2Fragment(f fragment, n int) {
 }
 
 // processM2 authenticates the responder, checks the policy and answers with
-// M3 (worker).
+// M3 (worker). M3 is signed while the responder is being verified, on
+// another core: the two are independent, and M3 leaves only once the
+// responder passed every check.
 func (st *initiatorState) processM2(msg []byte) {
 	e := st.e
 	defer func() {
@@ -200,7 +202,10 @@ func (st *initiatorState) processM2(msg []byte) {
 		v    m1Variant
 		pt   []byte
 	)
-	for _, v = range variants {
+	// Newest first: after a cookie reply the responder answers the M1 that
+	// carried the cookie, which is the latest one sent.
+	for i := len(variants) - 1; i >= 0; i-- {
+		v = variants[i]
 		keys = deriveHandshakeKeys(st.suite, ss, v.th.clone().add(clear).sum())
 		aead, err := st.suite.AEAD.New(keys.respKey)
 		if err != nil {
@@ -221,63 +226,110 @@ func (st *initiatorState) processM2(msg []byte) {
 		st.fail(refusal(ReasonMalformed, err))
 		return
 	}
+	// Verify the responder on another goroutine (the shorter task, so the
+	// time it takes to be scheduled hides behind the signature) while
+	// signing here.
+	now := e.now()
+	verified := make(chan verdict, 1)
+	go func() {
+		pc, reason, err := st.verifyResponder(now, v, clear, p, keys)
+		verified <- verdict{pc, reason, err}
+	}()
+	m3 := st.buildM3(msg, head, keys, v)
+	vr := <-verified // always collected: the goroutine never outlives the worker
+	switch {
+	case vr.err != nil:
+		st.fail(refusal(vr.reason, vr.err))
+	case m3.err != nil:
+		st.fail(&HandshakeError{Reason: ReasonInternal, Err: m3.err})
+	default:
+		st.sendM3(m3, head, keys, vr.peer, now)
+	}
+}
+
+// verdict is the outcome of a check run on another goroutine.
+type verdict struct {
+	peer   *peerChain
+	reason Reason
+	err    error
+}
+
+// verifyResponder resolves the responder's chain (named by reference, or
+// sent in full) and checks M2's signature, its Finished MAC and the policy.
+func (st *initiatorState) verifyResponder(now time.Time, v m1Variant, clear []byte, p *handshakePayload, keys handshakeKeys) (*peerChain, Reason, error) {
 	var pc *peerChain
 	if p.id.kind == certReference {
 		if st.hinted == nil || p.id.reference != st.hinted.fingerprint {
-			st.fail(refusal(ReasonUnknownReference, errors.New("responder named a chain we did not hint at")))
-			return
+			return nil, ReasonUnknownReference, errors.New("responder named a chain we did not hint at")
 		}
 		pc = st.hinted
-	} else if pc, err = e.chainFrom(p.id.chain); err != nil {
-		st.fail(refusal(ReasonBadCertificate, err))
-		return
+	} else {
+		var err error
+		if pc, _, err = st.e.chainFrom(p.id.chain); err != nil {
+			return nil, ReasonBadCertificate, err
+		}
 	}
-	tSig := v.th.clone().add(clear).add(p.idBytes)
-	if !pc.leaf().PublicKey.Verify(tSig.sum(), contextResponder, p.sig) {
-		st.fail(refusal(ReasonBadSignature, fmt.Errorf("responder signature does not verify under %s's key", pc.leaf().Subject)))
-		return
-	}
-	if !hmac.Equal(p.finished[:], finishedMAC(keys.respFinished, tSig.add(p.sig).sum())) {
-		st.fail(refusal(ReasonBadFinished, errors.New("responder finished MAC mismatch")))
-		return
-	}
-	now := e.now()
-	if reason, err := e.checkPeer(now, pc); err != nil {
-		st.fail(refusal(reason, err))
-		return
-	}
-	if st.rekey != nil && pc.id != st.rekey.peer.id {
-		st.fail(refusal(ReasonNotAllowed, fmt.Errorf("rekey answered by node %s, not the session's peer %s", pc.id.Short(), st.rekey.peer.id.Short())))
-		return
-	}
-	st.sendM3(msg, head, keys, v, pc, now)
+	reason, err := st.checkResponder(now, v, clear, p, pc, keys)
+	return pc, reason, err
 }
 
-// sendM3 builds and sends M3 and installs the (unconfirmed) keys.
-func (st *initiatorState) sendM3(m2 []byte, head *m2Clear, keys handshakeKeys, v m1Variant, pc *peerChain, now time.Time) {
-	e := st.e
-	id := identity{intent: intentNew, kind: certChain, chain: e.local.chain}
-	if st.rekey != nil {
-		id = identity{intent: intentRekey, sessionID: st.rekey.id, kind: certReference, reference: e.local.fingerprint}
+// checkResponder checks M2's signature and Finished MAC and the policy on
+// the responder's chain.
+func (st *initiatorState) checkResponder(now time.Time, v m1Variant, clear []byte, p *handshakePayload, pc *peerChain, keys handshakeKeys) (Reason, error) {
+	tSig := v.th.clone().add(clear).add(p.idBytes)
+	if !pc.leaf().PublicKey.Verify(tSig.sum(), contextResponder, p.sig) {
+		return ReasonBadSignature, fmt.Errorf("responder signature does not verify under %s's key", pc.leaf().Subject)
 	}
-	idBytes := id.marshal(true)
+	if !hmac.Equal(p.finished[:], finishedMAC(keys.respFinished, tSig.add(p.sig).sum())) {
+		return ReasonBadFinished, errors.New("responder finished MAC mismatch")
+	}
+	if reason, err := st.e.checkPeer(now, pc); err != nil {
+		return reason, err
+	}
+	if st.rekey != nil && pc.id != st.rekey.peer.id {
+		return ReasonNotAllowed, fmt.Errorf("rekey answered by node %s, not the session's peer %s", pc.id.Short(), st.rekey.peer.id.Short())
+	}
+	return ReasonNone, nil
+}
+
+// draftM3 is a signed and sealed M3 with the traffic keys it makes, not yet
+// sent.
+type draftM3 struct {
+	m3      []byte
+	traffic trafficKeys
+	err     error
+}
+
+// buildM3 signs the transcript, seals M3 and derives the traffic keys. It
+// reads only immutable handshake state, so it may run next to
+// verifyResponder.
+func (st *initiatorState) buildM3(m2 []byte, head *m2Clear, keys handshakeKeys, v m1Variant) draftM3 {
+	e := st.e
+	idBytes := e.local.initiatorID
+	if st.rekey != nil {
+		id := identity{intent: intentRekey, sessionID: st.rekey.id, kind: certReference, reference: e.local.fingerprint}
+		idBytes = id.marshal(true)
+	}
 	m3c := (&m3Clear{respIndex: head.respIndex, initIndex: st.index}).marshal()
 	th2 := v.th.clone().add(m2)
 	tSig := th2.clone().add(m3c).add(idBytes)
 	sig, err := e.local.signer.Sign(tSig.sum(), contextInitiator)
 	if err != nil {
-		st.fail(&HandshakeError{Reason: ReasonInternal, Err: fmt.Errorf("sign: %w", err)})
-		return
+		return draftM3{err: fmt.Errorf("sign: %w", err)}
 	}
 	fin := finishedMAC(keys.initFinished, tSig.add(sig).sum())
 	aead, err := st.suite.AEAD.New(keys.initKey)
 	if err != nil {
-		st.fail(&HandshakeError{Reason: ReasonInternal, Err: err})
-		return
+		return draftM3{err: err}
 	}
 	m3 := aead.Seal(m3c, keys.initIV, marshalPayload(idBytes, sig, fin), m3c)
-	traffic := deriveTrafficKeys(st.suite, keys.secret, th2.add(m3).sum(), true)
-	kp, err := newKeypair(st.suite.AEAD, traffic, st.index, head.respIndex, true, now, e.cfg.Limits.RejectAfterMessages)
+	return draftM3{m3: m3, traffic: deriveTrafficKeys(st.suite, keys.secret, th2.add(m3).sum(), true)}
+}
+
+// sendM3 installs the (unconfirmed) keys of a verified handshake and sends M3.
+func (st *initiatorState) sendM3(d draftM3, head *m2Clear, keys handshakeKeys, pc *peerChain, now time.Time) {
+	e := st.e
+	kp, err := newKeypair(st.suite.AEAD, d.traffic, st.index, head.respIndex, true, now, e.cfg.Limits.RejectAfterMessages)
 	if err != nil {
 		st.fail(&HandshakeError{Reason: ReasonInternal, Err: err})
 		return
@@ -286,7 +338,7 @@ func (st *initiatorState) sendM3(m2 []byte, head *m2Clear, keys handshakeKeys, v
 	if st.rekey != nil {
 		kp.sess = st.rekey
 	} else {
-		kp.sess = e.newSession(pc, traffic, true, st.suite, st.addr, st.netAddr)
+		kp.sess = e.newSession(pc, d.traffic, true, st.suite, st.addr, st.netAddr)
 	}
 	if existing := e.beginOutbound(st, pc); existing != nil {
 		st.finish(existing, nil) // dialing a peer that already has a session returns it
@@ -298,7 +350,7 @@ func (st *initiatorState) sendM3(m2 []byte, head *m2Clear, keys handshakeKeys, v
 		return
 	}
 	st.stage, st.keys, st.peer, st.kp, st.pending = stageWaitConfirm, keys, pc, kp, kp.sess
-	st.flight = fragmentMessage(typeM3, head.respIndex, m3)
+	st.flight = fragmentMessage(typeM3, head.respIndex, d.m3)
 	st.rto = e.cfg.RetransmitInitial
 	e.index.set(st.index, indexEntry{kp: kp})
 	st.sendFlightLocked(now)

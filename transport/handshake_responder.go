@@ -213,11 +213,11 @@ func (rs *responderState) processM1() {
 	clear := head.marshal()
 	th := newTranscript().add(rs.m1Bytes)
 	keys := deriveHandshakeKeys(rs.suite, ss, th.clone().add(clear).sum())
-	id := identity{kind: certChain, chain: e.local.chain}
+	idBytes := e.local.responderID
 	if rs.useRef {
-		id = identity{kind: certReference, reference: e.local.fingerprint}
+		id := identity{kind: certReference, reference: e.local.fingerprint}
+		idBytes = id.marshal(false)
 	}
-	idBytes := id.marshal(false)
 	tSig := th.clone().add(clear).add(idBytes)
 	sig, err := e.local.signer.Sign(tSig.sum(), contextResponder)
 	if err != nil {
@@ -237,9 +237,9 @@ func (rs *responderState) processM1() {
 		return
 	}
 	rs.keys = keys
-	rs.th2 = th.add(m2)
 	rs.m2frags = fragmentMessage(typeM2, m.initIndex, m2)
 	rs.sendM2Locked()
+	rs.th2 = th.add(m2) // after sending: M3 cannot come before M2 left
 }
 
 // addM3Fragment reassembles M3 (read loop).
@@ -304,33 +304,27 @@ func (rs *responderState) processM3(msg []byte) {
 		rs.refuse(ReasonMalformed, err)
 		return
 	}
-	pc, reason, err := e.resolvePeerChain(p.id, rs.addr)
+	pc, fresh, reason, err := e.resolvePeerChain(p.id)
 	if err != nil {
 		rs.refuse(reason, err)
 		return
 	}
-	tSig := rs.th2.clone().add(clear).add(p.idBytes)
-	if !pc.leaf().PublicKey.Verify(tSig.sum(), contextInitiator, p.sig) {
-		rs.refuse(ReasonBadSignature, fmt.Errorf("initiator signature does not verify under %s's key", pc.leaf().Subject))
-		return
-	}
-	if !hmac.Equal(p.finished[:], finishedMAC(rs.keys.initFinished, tSig.add(p.sig).sum())) {
-		rs.refuse(ReasonBadFinished, errors.New("initiator finished MAC mismatch"))
-		return
-	}
+	// The traffic keys depend on M3's bytes only: they are derived on
+	// another goroutine during the verification, and used only if it passes.
 	now := e.now()
-	if reason, err := e.checkPeer(now, pc); err != nil {
-		rs.refuse(reason, err)
+	derived := make(chan newKeys, 1)
+	go func() { derived <- rs.trafficKeys(msg, now) }()
+	reason, verr := rs.verifyInitiator(now, clear, p, pc, fresh)
+	k := <-derived // always collected: the goroutine never outlives the worker
+	switch {
+	case verr != nil:
+		rs.refuse(reason, verr)
+		return
+	case k.err != nil:
+		rs.failf(ReasonInternal, "%w", k.err)
 		return
 	}
-	traffic := deriveTrafficKeys(rs.suite, rs.keys.secret, rs.th2.clone().add(msg).sum(), false)
-	kp, err := newKeypair(rs.suite.AEAD, traffic, rs.index, rs.m1.initIndex, false, now, e.cfg.Limits.RejectAfterMessages)
-	if err != nil {
-		rs.failf(ReasonInternal, "%w", err)
-		return
-	}
-	kp.m3Sum = sha256.Sum256(msg)
-	if reason, err := e.acceptInbound(rs, pc, p.id, kp, traffic); err != nil {
+	if reason, err := e.acceptInbound(rs, pc, p.id, k.kp, k.traffic); err != nil {
 		rs.refuse(reason, err)
 		return
 	}
@@ -340,6 +334,58 @@ func (rs *responderState) processM3(msg []byte) {
 	e.chains.put(pc, netip.AddrPort{})
 	e.stats.handshakesCompleted.Add(1)
 	e.removeResponder(rs)
+}
+
+// newKeys are the traffic keys an M3 makes and their keypair.
+type newKeys struct {
+	traffic trafficKeys
+	kp      *keypair
+	err     error
+}
+
+// trafficKeys derives the keys of the session (or rekey) that M3 makes.
+func (rs *responderState) trafficKeys(m3 []byte, now time.Time) newKeys {
+	traffic := deriveTrafficKeys(rs.suite, rs.keys.secret, rs.th2.clone().add(m3).sum(), false)
+	kp, err := newKeypair(rs.suite.AEAD, traffic, rs.index, rs.m1.initIndex, false, now, rs.e.cfg.Limits.RejectAfterMessages)
+	if err != nil {
+		return newKeys{err: err}
+	}
+	kp.m3Sum = sha256.Sum256(m3)
+	return newKeys{traffic: traffic, kp: kp}
+}
+
+// verifyInitiator checks M3's signature and Finished MAC and the policy on
+// the initiator's chain. A chain new to us has its signatures checked
+// against the trust store while the transcript signature is verified on
+// another goroutine; a chain verified before costs little to check again
+// (the store remembers its signatures), so it is checked in line, after
+// the signature. Either way the member tiers (which may do I/O) come last,
+// and a failure is reported in the order signature, Finished, policy.
+func (rs *responderState) verifyInitiator(now time.Time, clear []byte, p *handshakePayload, pc *peerChain, fresh bool) (Reason, error) {
+	e := rs.e
+	tSig := rs.th2.clone().add(clear).add(p.idBytes)
+	var (
+		sigOK  bool
+		reason Reason
+		cerr   error
+	)
+	if fresh {
+		signed := make(chan bool, 1)
+		go func() { signed <- pc.leaf().PublicKey.Verify(tSig.sum(), contextInitiator, p.sig) }()
+		reason, cerr = e.checkPeerChain(now, pc)
+		sigOK = <-signed // always collected: the goroutine never outlives the worker
+	} else if sigOK = pc.leaf().PublicKey.Verify(tSig.sum(), contextInitiator, p.sig); sigOK {
+		reason, cerr = e.checkPeerChain(now, pc)
+	}
+	switch {
+	case !sigOK:
+		return ReasonBadSignature, fmt.Errorf("initiator signature does not verify under %s's key", pc.leaf().Subject)
+	case !hmac.Equal(p.finished[:], finishedMAC(rs.keys.initFinished, tSig.add(p.sig).sum())):
+		return ReasonBadFinished, errors.New("initiator finished MAC mismatch")
+	case cerr != nil:
+		return reason, cerr
+	}
+	return e.policy.checkMember(e.ctx(), pc)
 }
 
 // answerDuplicateM3 resends the keepalive that confirms keys to an initiator

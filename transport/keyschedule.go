@@ -57,18 +57,41 @@ func (t *transcript) clone() *transcript {
 // expandLabel is HKDF-Expand with a TLS 1.3 style label:
 // info = length u16 | len u8 | "ctv1 " + label | len u8 | context.
 func expandLabel(secret []byte, label string, context []byte, length int) []byte {
+	return newExpander(secret).label(label, context, length)
+}
+
+// expander runs expandLabel for one secret, keying HMAC once for all the
+// labels derived from it.
+type expander struct {
+	secret []byte
+	mac    hash.Hash
+}
+
+func newExpander(secret []byte) *expander {
+	return &expander{secret: secret, mac: hmac.New(sha256.New, secret)}
+}
+
+// label is expandLabel(x.secret, label, context, length). An output of at
+// most one hash is HKDF-Expand's first block, T(1) = HMAC(secret, info |
+// 0x01) (RFC 5869 §2.3); longer ones go to crypto/hkdf.
+func (x *expander) label(label string, context []byte, length int) []byte {
 	full := "ctv1 " + label
-	info := make([]byte, 0, 2+1+len(full)+1+len(context))
+	info := make([]byte, 0, 2+1+len(full)+1+len(context)+1)
 	info = binary.BigEndian.AppendUint16(info, uint16(length))
 	info = append(info, byte(len(full)))
 	info = append(info, full...)
 	info = append(info, byte(len(context)))
 	info = append(info, context...)
-	out, err := hkdf.Expand(sha256.New, secret, string(info), length)
-	if err != nil {
-		panic("transport: hkdf expand: " + err.Error()) // only for absurd lengths
+	if length > sha256.Size {
+		out, err := hkdf.Expand(sha256.New, x.secret, string(info), length)
+		if err != nil {
+			panic("transport: hkdf expand: " + err.Error()) // only for absurd lengths
+		}
+		return out
 	}
-	return out
+	x.mac.Reset()
+	x.mac.Write(append(info, 1))
+	return x.mac.Sum(nil)[:length]
 }
 
 // handshakeKeys are the secrets of one handshake, derived from the KEM shared
@@ -91,14 +114,15 @@ func deriveHandshakeKeys(suite core.Suite, sharedSecret, th1 []byte) handshakeKe
 		panic("transport: hkdf extract: " + err.Error())
 	}
 	ks, ns := suite.AEAD.KeySize(), suite.AEAD.NonceSize()
+	x := newExpander(hs)
 	return handshakeKeys{
 		secret:       hs,
-		respKey:      expandLabel(hs, "r hs key", nil, ks),
-		respIV:       expandLabel(hs, "r hs iv", nil, ns),
-		initKey:      expandLabel(hs, "i hs key", nil, ks),
-		initIV:       expandLabel(hs, "i hs iv", nil, ns),
-		respFinished: expandLabel(hs, "r finished", nil, sha256.Size),
-		initFinished: expandLabel(hs, "i finished", nil, sha256.Size),
+		respKey:      x.label("r hs key", nil, ks),
+		respIV:       x.label("r hs iv", nil, ns),
+		initKey:      x.label("i hs key", nil, ks),
+		initIV:       x.label("i hs iv", nil, ns),
+		respFinished: x.label("r finished", nil, sha256.Size),
+		initFinished: x.label("i finished", nil, sha256.Size),
 	}
 }
 
@@ -120,14 +144,15 @@ type trafficKeys struct {
 func deriveTrafficKeys(suite core.Suite, hs, th3 []byte, initiator bool) trafficKeys {
 	master := expandLabel(hs, "master", th3, sha256.Size)
 	ks, ns := suite.AEAD.KeySize(), suite.AEAD.NonceSize()
-	i2rKey, i2rIV := expandLabel(master, "i2r key", nil, ks), expandLabel(master, "i2r iv", nil, ns)
-	r2iKey, r2iIV := expandLabel(master, "r2i key", nil, ks), expandLabel(master, "r2i iv", nil, ns)
+	x := newExpander(master)
+	i2rKey, i2rIV := x.label("i2r key", nil, ks), x.label("i2r iv", nil, ns)
+	r2iKey, r2iIV := x.label("r2i key", nil, ks), x.label("r2i iv", nil, ns)
 	k := trafficKeys{sendKey: i2rKey, sendIV: i2rIV, recvKey: r2iKey, recvIV: r2iIV}
 	if !initiator {
 		k.sendKey, k.sendIV, k.recvKey, k.recvIV = r2iKey, r2iIV, i2rKey, i2rIV
 	}
-	copy(k.sessionID[:], expandLabel(master, "session id", nil, sessionIDSize))
-	k.conv = binary.BigEndian.Uint32(expandLabel(master, "kcp conv", nil, 4))
+	copy(k.sessionID[:], x.label("session id", nil, sessionIDSize))
+	k.conv = binary.BigEndian.Uint32(x.label("kcp conv", nil, 4))
 	return k
 }
 

@@ -21,10 +21,14 @@ type localIdentity struct {
 	certs       []*pki.Certificate
 	fingerprint [fingerprintSize]byte
 	id          core.NodeID
+	// initiatorID and responderID are the encoded identities of a
+	// new-session M3 and of an M2 carrying the chain, made once.
+	initiatorID, responderID []byte
 }
 
 func newLocalIdentity(id Identity, schemes []core.SignatureScheme) (*localIdentity, error) {
 	li := &localIdentity{signer: id.Signer, chain: id.Chain, fingerprint: chainFingerprint(id.Chain)}
+	li.encodeIdentities()
 	for i, der := range id.Chain {
 		c, err := pki.ParseCertificate(der, schemes)
 		if err != nil {
@@ -39,6 +43,12 @@ func newLocalIdentity(id Identity, schemes []core.SignatureScheme) (*localIdenti
 	return li, nil
 }
 
+// encodeIdentities encodes the chain as a new-session M3 and an M2 send it.
+func (li *localIdentity) encodeIdentities() {
+	li.initiatorID = (&identity{intent: intentNew, kind: certChain, chain: li.chain}).marshal(true)
+	li.responderID = (&identity{kind: certChain, chain: li.chain}).marshal(false)
+}
+
 // peerChain is a peer's parsed certificate chain, leaf first.
 type peerChain struct {
 	certs       []*pki.Certificate
@@ -49,10 +59,11 @@ type peerChain struct {
 
 func (p *peerChain) leaf() *pki.Certificate { return p.certs[0] }
 
-// parseChain parses DER certificates; nothing is verified. A trust store,
+// parseChain parses DER certificates whose chainFingerprint is fingerprint;
+// nothing is verified. A trust store,
 // when given, supplies the parsed form of CA certificates it already holds.
-func parseChain(ders [][]byte, schemes []core.SignatureScheme, ts *pki.TrustStore) (*peerChain, error) {
-	pc := &peerChain{ders: ders, fingerprint: chainFingerprint(ders)}
+func parseChain(ders [][]byte, fingerprint [fingerprintSize]byte, schemes []core.SignatureScheme, ts *pki.TrustStore) (*peerChain, error) {
+	pc := &peerChain{ders: ders, fingerprint: fingerprint}
 	if ts != nil {
 		certs, err := ts.ParseChain(ders, schemes)
 		if err != nil {
@@ -142,10 +153,12 @@ type policy struct {
 	p PeerPolicy
 }
 
-// check decides whether the chain's holder may hold a session at now. The
-// holder's possession of the leaf key is proven separately (the transcript
-// signature); this checks who the key belongs to.
-func (p *policy) check(ctx context.Context, now time.Time, pc *peerChain) (Reason, error) {
+// checkChain checks the leaf's validity and, with a trust store, the whole
+// chain at now. Together with checkMember it decides whether the chain's
+// holder may hold a session; the holder's possession of the leaf key is
+// proven separately (the transcript signature). It does no I/O, so a
+// responder runs it next to the transcript signature check.
+func (p *policy) checkChain(now time.Time, pc *peerChain) (Reason, error) {
 	leaf := pc.leaf()
 	if now.Before(leaf.NotBefore) || now.After(leaf.NotAfter) {
 		return ReasonExpired, fmt.Errorf("leaf certificate (%s) valid %s to %s, now %s", leaf.Subject, leaf.NotBefore.Format(time.RFC3339), leaf.NotAfter.Format(time.RFC3339), now.Format(time.RFC3339))
@@ -155,6 +168,11 @@ func (p *policy) check(ctx context.Context, now time.Time, pc *peerChain) (Reaso
 			return chainReason(err), fmt.Errorf("verify chain: %w", err)
 		}
 	}
+	return ReasonNone, nil
+}
+
+// checkMember applies the pinned and member tiers.
+func (p *policy) checkMember(ctx context.Context, pc *peerChain) (Reason, error) {
 	if len(p.p.Pinned) > 0 && !slices.Contains(p.p.Pinned, pc.id) {
 		return ReasonNotAllowed, fmt.Errorf("node %s is not pinned", pc.id.Short())
 	}

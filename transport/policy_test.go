@@ -145,10 +145,11 @@ func TestPolicyRefusesPeer(t *testing.T) {
 func TestPolicyRefusesCertificateWithoutKey(t *testing.T) {
 	p := newPair(t, nil)
 	victim := p.pki.node(t, "victim")
-	vc, err := parseChain(victim.Chain, p.a.schemes, nil)
+	vc, err := parseChain(victim.Chain, chainFingerprint(victim.Chain), p.a.schemes, nil)
 	require.NoError(t, err)
 	// The attacker's endpoint presents the victim's chain with its own key.
 	p.a.local.chain, p.a.local.certs, p.a.local.fingerprint, p.a.local.id = victim.Chain, vc.certs, vc.fingerprint, vc.id
+	p.a.local.encodeIdentities()
 
 	_, err = p.a.Dial(ctxT(t, 5*time.Second), addrB)
 	var herr *HandshakeError

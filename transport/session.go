@@ -329,8 +329,11 @@ func (s *Session) sendRecord(ct contentType, payload []byte) error {
 	return s.sendWith(kp, ct, payload)
 }
 
-// sendWith seals payload under kp and sends it to the peer's address; KCP
-// records go through the batch writer when the socket has one.
+// sendWith seals payload under kp and sends it to the peer's address. Large
+// KCP records (bulk data) go through the batch writer when the socket has
+// one; small ones (acknowledgements, short messages) are sent at once,
+// sparing latency-bound traffic the hand-off to the writer. KCP orders
+// what arrives out of order, and the replay window takes it.
 func (s *Session) sendWith(kp *keypair, ct contentType, payload []byte) error {
 	buf := s.e.getBuf()
 	rec, err := kp.seal(buf, ct, payload)
@@ -345,8 +348,8 @@ func (s *Session) sendWith(kp *keypair, ct contentType, payload []byte) error {
 		return nil // like a lost datagram: KCP retransmits once the path is validated
 	}
 	s.lastSent.Store(s.e.now().UnixNano())
-	if ct == contentKCP && s.e.tx != nil {
-		s.e.tx.enqueue(txPacket{buf: buf, n: len(rec), addr: ra.addr})
+	if ct == contentKCP && s.e.tx != nil && len(rec) >= s.e.bulkRecord {
+		s.e.tx.enqueue(txPacket{buf: buf, n: len(rec), ap: ra.ap, addr: ra.addr})
 		return nil
 	}
 	err = s.e.send(rec, ra.addr)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"time"
 
 	"github.com/snowmerak/clustering/core"
@@ -80,35 +79,39 @@ func (e *Endpoint) Dial(ctx context.Context, addr string) (*Session, error) {
 func (e *Endpoint) ctx() context.Context { return e.baseCtx }
 
 // chainFrom returns the parsed chain for DER certificates, from the cache
-// when this chain was seen before (the policy still checks it).
-func (e *Endpoint) chainFrom(ders [][]byte) (*peerChain, error) {
-	if pc := e.chains.get(chainFingerprint(ders)); pc != nil {
-		return pc, nil
+// when this chain was seen before (the policy still checks it), and whether
+// it was parsed now (a chain not seen before).
+func (e *Endpoint) chainFrom(ders [][]byte) (*peerChain, bool, error) {
+	fp := chainFingerprint(ders)
+	if pc := e.chains.get(fp); pc != nil {
+		return pc, false, nil
 	}
-	return parseChain(ders, e.schemes, e.cfg.Policy.Trust)
+	pc, err := parseChain(ders, fp, e.schemes, e.cfg.Policy.Trust)
+	return pc, true, err
 }
 
 // resolvePeerChain returns the initiator's chain named in M3: sent in full,
-// or by reference to a chain we hold (a cached one or a live session's).
-func (e *Endpoint) resolvePeerChain(id identity, _ netip.AddrPort) (*peerChain, Reason, error) {
+// or by reference to a chain we hold (a cached one or a live session's),
+// and whether it is new to us (parsed now, never verified before).
+func (e *Endpoint) resolvePeerChain(id identity) (*peerChain, bool, Reason, error) {
 	if id.kind == certChain {
-		pc, err := e.chainFrom(id.chain)
+		pc, fresh, err := e.chainFrom(id.chain)
 		if err != nil {
-			return nil, ReasonBadCertificate, err
+			return nil, false, ReasonBadCertificate, err
 		}
-		return pc, ReasonNone, nil
+		return pc, fresh, ReasonNone, nil
 	}
 	if pc := e.chains.get(id.reference); pc != nil {
-		return pc, ReasonNone, nil
+		return pc, false, ReasonNone, nil
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, s := range e.sessions {
 		if s.peer.fingerprint == id.reference {
-			return s.peer, ReasonNone, nil
+			return s.peer, false, ReasonNone, nil
 		}
 	}
-	return nil, ReasonUnknownReference, errors.New("initiator named a chain we do not hold")
+	return nil, false, ReasonUnknownReference, errors.New("initiator named a chain we do not hold")
 }
 
 // beginOutbound records that a new-session handshake now knows its peer, or
@@ -206,6 +209,7 @@ func (e *Endpoint) confirmInitiator(kp *keypair) bool {
 
 // establish registers and starts a new session whose keys were just
 // confirmed, unless the peer got a session meanwhile (which is returned).
+// It runs in the read loop.
 func (e *Endpoint) establish(s *Session, kp *keypair, st *initiatorState) (*Session, error) {
 	peer := s.peer.id
 	e.mu.Lock()
@@ -223,7 +227,14 @@ func (e *Endpoint) establish(s *Session, kp *keypair, st *initiatorState) (*Sess
 	e.registerLocked(s, kp)
 	waiting := e.waitersLocked(peer)
 	e.mu.Unlock()
-	s.start(false)
+	// KCP and the multiplexer start on their own goroutine, so the read
+	// loop (which runs this) hands the session to Dial at once; the first
+	// Send or OpenStream waits for them.
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		s.start(false)
+	}()
 	for _, w := range waiting {
 		if w != st {
 			w.finish(s, nil)
@@ -345,8 +356,17 @@ func (e *Endpoint) handleReject(b []byte) {
 // checkPeer applies the policy to a peer whose key possession was proven;
 // a peer holding this endpoint's own key (a reflected handshake) is refused.
 func (e *Endpoint) checkPeer(now time.Time, pc *peerChain) (Reason, error) {
+	if reason, err := e.checkPeerChain(now, pc); err != nil {
+		return reason, err
+	}
+	return e.policy.checkMember(e.ctx(), pc)
+}
+
+// checkPeerChain is the part of checkPeer that does no I/O: the reflection
+// check and the chain's validity and trust.
+func (e *Endpoint) checkPeerChain(now time.Time, pc *peerChain) (Reason, error) {
 	if pc.id == e.local.id {
 		return ReasonNotAllowed, errors.New("the peer is this node (reflected handshake)")
 	}
-	return e.policy.check(e.ctx(), now, pc)
+	return e.policy.checkChain(now, pc)
 }
