@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -106,7 +105,7 @@ type Messenger struct {
 	mu       sync.Mutex
 	closed   bool
 	sessions map[*Session]struct{}
-	staged   map[netip.AddrPort]*stagedDial
+	staged   map[core.Peer]*stagedDial // by address and the NodeID wanted there
 
 	stats struct {
 		dgramsSent, dgramsReceived, dgramsDropped atomic.Uint64
@@ -115,7 +114,9 @@ type Messenger struct {
 	}
 }
 
-// stagedDial is a background dial and the datagrams waiting for it.
+// stagedDial is a background dial and the datagrams waiting for it. Dials
+// are staged per address and wanted NodeID, so a datagram for one node never
+// rides a dial that another node's identity may answer.
 type stagedDial struct {
 	want   core.NodeID // the peer expected at the address (zero: any)
 	dgrams [][]byte
@@ -149,7 +150,7 @@ func NewMessenger(e *Endpoint, cfg MessengerConfig) *Messenger {
 		e: e, cfg: cfg, log: cfg.Logger,
 		ready:    make(chan struct{}),
 		sessions: make(map[*Session]struct{}),
-		staged:   make(map[netip.AddrPort]*stagedDial),
+		staged:   make(map[core.Peer]*stagedDial),
 	}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.wg.Add(1)
@@ -218,12 +219,13 @@ func (m *Messenger) SendDatagram(_ context.Context, to core.Peer, payload []byte
 	if m.closed {
 		return fmt.Errorf("transport: messenger: datagram: %w", core.ErrClosed)
 	}
-	sd := m.staged[to.Addr]
+	key := core.Peer{ID: to.ID, Addr: to.Addr}
+	sd := m.staged[key]
 	if sd == nil {
 		sd = &stagedDial{want: to.ID}
-		m.staged[to.Addr] = sd
+		m.staged[key] = sd
 		m.wg.Add(1)
-		go m.dialStaged(to.Addr, sd)
+		go m.dialStaged(key, sd)
 	}
 	if len(sd.dgrams) == m.cfg.StagedDatagrams {
 		sd.dgrams = sd.dgrams[1:]
@@ -242,14 +244,15 @@ func (m *Messenger) sendOn(s *Session, payload []byte) error {
 	return nil
 }
 
-// dialStaged dials addr for SendDatagram and sends what was staged for it.
-func (m *Messenger) dialStaged(addr netip.AddrPort, sd *stagedDial) {
+// dialStaged dials key.Addr for SendDatagram and sends what was staged for it.
+func (m *Messenger) dialStaged(key core.Peer, sd *stagedDial) {
 	defer m.wg.Done()
+	addr := key.Addr
 	ctx, cancel := context.WithTimeout(m.ctx, m.cfg.DialTimeout)
 	s, err := m.e.Dial(ctx, addr.String())
 	cancel()
 	m.mu.Lock()
-	delete(m.staged, addr)
+	delete(m.staged, key)
 	dgrams := sd.dgrams
 	m.mu.Unlock()
 	if err == nil && !sd.want.IsZero() && s.PeerID() != sd.want {

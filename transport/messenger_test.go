@@ -331,3 +331,21 @@ func FuzzMessengerFrames(f *testing.F) {
 		}
 	})
 }
+
+// A datagram for one node never rides a dial staged for another at the same
+// address: whoever answers there receives only what was meant for it.
+func TestMessengerStagedDatagramsGoOnlyToTheirNode(t *testing.T) {
+	p := newMessengerPair(t, MessengerConfig{})
+	p.net.SetFaults(addrA, addrB, fakenet.Faults{Delay: 100 * time.Millisecond})
+	other := core.Peer{ID: core.NodeID{1, 2, 3}, Addr: netip.MustParseAddrPort(addrB)}
+	require.NoError(t, p.ma.SendDatagram(context.Background(), p.peerB(), []byte("for b")))
+	require.NoError(t, p.ma.SendDatagram(context.Background(), other, []byte("for another node")))
+	eventually(t, 5*time.Second, func() bool { return len(p.rb.datagrams()) >= 1 }, "b's datagram not delivered")
+	time.Sleep(100 * time.Millisecond)
+	var got []string
+	for _, d := range p.rb.datagrams() {
+		got = append(got, string(d.payload))
+	}
+	assert.Equal(t, []string{"for b"}, got, "b received a datagram meant for another node")
+	eventually(t, 5*time.Second, func() bool { return p.ma.Stats().DatagramsDropped == 1 }, "the other node's datagram was not dropped")
+}

@@ -39,7 +39,13 @@
 // reconnect timer tries dead members, so partitions heal. A dead verdict that
 // arrives by such anti-entropy, or from an accuser this node holds dead, only
 // makes the node suspect the member, which can then refute: old verdicts from
-// the far side of a healed partition do not kill live members.
+// the far side of a healed partition do not kill live members. Any other
+// member's dead verdict is applied only once this node's own suspicion of the
+// member has run the shortest suspicion timeout, so one member alone cannot
+// evict another faster than it could refute. Tombstones of dead and departed
+// members are kept TombstoneTimeout, and only of members the node knew; a
+// member that left stays remembered by the incarnation of its leave after
+// that, so its earlier records, replayed, never bring it back.
 //
 // # Ports
 //

@@ -3,6 +3,7 @@ package swim
 import (
 	"bytes"
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/snowmerak/clustering/core"
@@ -54,6 +55,9 @@ func (n *Node) wantsLocked(nt notice) (want, needAlive bool) {
 	}
 	m := n.members[nt.subject]
 	if m == nil {
+		if n.departed.obsolete(nt.subject, nt.inc) {
+			return false, false
+		}
 		return true, nt.kind == kindSuspect || nt.kind == kindDead
 	}
 	if m.find(nt.digest) != nil {
@@ -76,17 +80,49 @@ func (n *Node) wantsLocked(nt notice) (want, needAlive bool) {
 	return m.stateKey().less(nt.key()), false
 }
 
+// maxPullsPerPeer bounds the pulls in flight from one peer, so that a peer
+// cannot, by advertising records faster than it hands them over, make this
+// node hold open requests and pending entries without bound. Notices heard
+// meanwhile are not lost: they come again (self-notices ride every datagram,
+// summaries every push-pull, and other members advertise the same records).
+const maxPullsPerPeer = 4
+
 // noticesLocked schedules a pull from the sender of every record its
 // notices advertise that this node wants and is not already fetching.
 func (n *Node) noticesLocked(from core.Peer, notices []notice, sync bool) {
+	if n.pulling[from.ID] >= maxPullsPerPeer {
+		return
+	}
 	now := n.clock.Now()
+	// A member this node does not know and hears of as dead or departed is
+	// not worth learning: tombstones are kept only of members once known
+	// alive, or they would circulate for ever between nodes that reap them
+	// at different times.
+	var gone map[core.NodeID]bool
+	for _, nt := range notices {
+		if len(gone) == maxPulls {
+			break // enough for one pull; the rest are pulled and dropped on arrival
+		}
+		if (nt.kind == kindDead || nt.kind == kindLeave) && nt.subject != n.id && n.members[nt.subject] == nil {
+			if gone == nil {
+				gone = make(map[core.NodeID]bool)
+			}
+			gone[nt.subject] = true
+		}
+	}
 	var pulls []pullEntry
 	for _, nt := range notices {
+		if gone[nt.subject] {
+			continue
+		}
 		if until, ok := n.pending[nt.digest]; ok && now.Before(until) {
 			continue
 		}
+		if len(pulls) == maxPulls {
+			break
+		}
 		want, needAlive := n.wantsLocked(nt)
-		if !want || len(pulls) == maxPulls {
+		if !want {
 			continue
 		}
 		n.pending[nt.digest] = now.Add(n.cfg.RequestTimeout)
@@ -95,6 +131,7 @@ func (n *Node) noticesLocked(from core.Peer, notices []notice, sync bool) {
 	if len(pulls) == 0 {
 		return
 	}
+	n.pulling[from.ID]++
 	n.afterLocked(0, func() { n.pull(from, pulls, sync) })
 }
 
@@ -109,6 +146,9 @@ func (n *Node) pull(from core.Peer, pulls []pullEntry, sync bool) {
 	}
 	n.run(func(*outbox) {
 		n.stats.Pulls++
+		if n.pulling[from.ID]--; n.pulling[from.ID] <= 0 {
+			delete(n.pulling, from.ID)
+		}
 		for _, p := range pulls {
 			delete(n.pending, p.digest)
 		}
@@ -144,6 +184,9 @@ func (n *Node) answerPullLocked(pulls []pullEntry) []*record {
 			add(recs[0])
 		}
 		add(recs[i])
+		if recs[i].kind == kindAlive && len(recs) > 1 && n.goneLocked(p.subject) {
+			add(recs[1]) // never an alive record without the verdict or departure that ends it
+		}
 	}
 	return out
 }
@@ -217,7 +260,12 @@ func (n *Node) ingest(ctx context.Context, recs []*record, sync bool) {
 				c := cands[i]
 				if !c.verified {
 					n.stats.Verified++
-					n.cache.put(c.rec.hash, c.err == nil)
+					// Only a verdict on the record itself is remembered: a
+					// key that did not resolve may resolve later, and the
+					// record must then count.
+					if !errors.Is(c.err, errUnresolved) {
+						n.cache.put(c.rec.hash, c.err == nil)
+					}
 				}
 				if c.err != nil {
 					n.stats.Rejected++
@@ -225,6 +273,14 @@ func (n *Node) ingest(ctx context.Context, recs []*record, sync bool) {
 					continue
 				}
 				n.applyLocked(c.rec, sync, before.State)
+			}
+			if m := n.members[subject]; !existed && m != nil && (m.state == StateDead || m.state == StateLeft) {
+				// A tombstone only of a member this node knew; a departure
+				// is still remembered, so a replay of it is not pulled again.
+				if m.state == StateLeft {
+					n.departed.add(subject, m.inc)
+				}
+				n.removeMemberLocked(m)
 			}
 			n.diffLocked(subject, before, existed)
 		}

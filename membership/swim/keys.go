@@ -16,7 +16,10 @@ import (
 // clusterd wires this to its trust store and member registry: the credential
 // of an alive record is the member's certificate chain, verified against the
 // trust store. Implementations are called without the Node's lock held, once
-// per distinct record; they should cache expensive checks themselves.
+// per distinct record they vouch for; a record whose issuer does not resolve
+// is resolved again whenever it is received again (the answer may change:
+// a certificate becomes valid, an operator lists the member, a registry
+// answers again), so they should cache expensive checks themselves.
 type KeyResolver interface {
 	// ResolveKey returns the verified public key of id. credential is the
 	// credential of id's own alive record when the Node holds one (nil

@@ -36,6 +36,7 @@ type Node struct {
 	queue   broadcastQueue
 	cache   *verifyCache
 	pending map[digest]time.Time // pulls in flight, by record digest
+	pulling map[core.NodeID]int  // pulls in flight, by the peer asked
 	stats   Stats
 
 	// this node's own state
@@ -51,6 +52,7 @@ type Node struct {
 	probeOrder []core.NodeID
 	probeIdx   int
 	suspects   []core.NodeID // members in StateSuspect, for reminders
+	departed   departures    // members that left, after their tombstones
 	remindIdx  int
 	probes     map[uint32]*probe
 	relays     map[uint32]*relay
@@ -83,6 +85,7 @@ func New(cfg Config, m core.Messenger, clock core.Clock) (*Node, error) {
 		aware:   awareness{max: cfg.AwarenessMaxMultiplier},
 		cache:   newVerifyCache(cfg.VerifyCacheSize),
 		pending: make(map[digest]time.Time),
+		pulling: make(map[core.NodeID]int),
 		meta:    cfg.Meta,
 		members: make(map[core.NodeID]*member),
 		probes:  make(map[uint32]*probe),

@@ -184,18 +184,42 @@ func (n *Node) handleNackLocked(from core.Peer, seq uint32) {
 	}
 }
 
+// maxRelaysPerPeer bounds the indirect probes one member can have this node
+// run at once. An honest prober asks a helper at most once a probe interval
+// and a relay ends within the probe timeout, so a few suffice; more would
+// let a member turn small ping-reqs into full pings towards another member.
+const maxRelaysPerPeer = 4
+
 // handlePingReqLocked probes a target on a member's behalf.
 func (n *Node) handlePingReqLocked(o *outbox, from core.Peer, d *datagram) {
 	if d.target == n.id || d.target == from.ID {
 		return
 	}
-	seq := n.nextSeqLocked()
-	r := &relay{requester: from, seq: d.seq, target: d.target, nack: d.wantNack}
-	n.relays[seq] = r
+	running := 0
+	for _, r := range n.relays {
+		if r.requester.ID == from.ID {
+			running++
+		}
+	}
+	if running >= maxRelaysPerPeer {
+		return
+	}
 	to := n.peerLocked(d.target)
+	if n.members[d.target] == nil {
+		// Only members this node knows are probed: a ping-req naming any
+		// other ID would have this node dial whatever address the
+		// requester chose, a reflector for handshakes.
+		if d.wantNack {
+			n.sendLocked(o, from, &datagram{typ: msgNack, seq: d.seq}, nil, nil)
+		}
+		return
+	}
 	if !to.Addr.IsValid() {
 		to.Addr = d.addr
 	}
+	seq := n.nextSeqLocked()
+	r := &relay{requester: from, seq: d.seq, target: d.target, nack: d.wantNack}
+	n.relays[seq] = r
 	n.sendLocked(o, to, &datagram{typ: msgPing, seq: seq}, &d.target, nil)
 	wait := time.Duration(float64(n.cfg.ProbeTimeout) * relayNackFraction)
 	r.timer = n.afterLocked(wait, func() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -188,4 +189,83 @@ func TestVerifyRecordErrors(t *testing.T) {
 	unknown := mustSign(t, y.signer, kindAlive, y.id, y.id, 1)
 	err = verifyRecord(context.Background(), unknown, keys, x.id, x.signer.Public(), nil)
 	require.True(t, errors.Is(err, core.ErrNotFound), "got %v", err)
+}
+
+// A record whose issuer's key cannot be resolved yet is not remembered as
+// invalid: once the key resolves, the same record counts. A record that
+// fails its signature stays rejected without another verification.
+func TestRecordRejectedForAReasonThatCanPassIsVerifiedAgain(t *testing.T) {
+	x, a := newIdent(t, "x"), newIdent(t, "a")
+	keys := NewStaticKeys(x.signer.Public(), a.signer.Public())
+	tests := []struct {
+		name string
+		// resolve is the node's resolver while down reports whether the
+		// condition that fails resolution still holds.
+		resolve func(down *bool) KeyResolver
+		// before runs between the first and the second receipt.
+		before func(t *testing.T, r *rig, down *bool)
+		record func(t *testing.T) *record
+		want   State
+	}{
+		{"an accusation heard while the registry did not answer", func(down *bool) KeyResolver {
+			return KeyResolverFunc(func(ctx context.Context, id core.NodeID, cred []byte) (core.PublicKey, error) {
+				if id == a.id && *down {
+					return nil, fmt.Errorf("registry: %w", context.DeadlineExceeded)
+				}
+				return keys.ResolveKey(ctx, id, cred)
+			})
+		}, func(t *testing.T, r *rig, down *bool) { *down = false },
+			func(t *testing.T) *record { return mustSign(t, a.signer, kindSuspect, x.id, a.id, 5) }, StateSuspect},
+		{"an accusation heard while its accuser's certificate was not yet valid", func(down *bool) KeyResolver {
+			return KeyResolverFunc(func(ctx context.Context, id core.NodeID, cred []byte) (core.PublicKey, error) {
+				if id == a.id && *down {
+					return nil, fmt.Errorf("certificate not yet valid: %w", core.ErrVerification)
+				}
+				return keys.ResolveKey(ctx, id, cred)
+			})
+		}, func(t *testing.T, r *rig, down *bool) { *down = false },
+			func(t *testing.T) *record { return mustSign(t, a.signer, kindSuspect, x.id, a.id, 5) }, StateSuspect},
+		{"an accusation heard before its accuser's credential", func(*bool) KeyResolver {
+			// Like clusterd's: a key comes only from a credential.
+			return KeyResolverFunc(func(ctx context.Context, id core.NodeID, cred []byte) (core.PublicKey, error) {
+				if len(cred) == 0 {
+					return nil, fmt.Errorf("no credential for %s: %w", id.Short(), core.ErrNotFound)
+				}
+				return keys.ResolveKey(ctx, id, cred)
+			})
+		}, func(t *testing.T, r *rig, _ *bool) {
+			alive, err := signRecord(a.signer, record{kind: kindAlive, subject: a.id, issuer: a.id, inc: 5, credential: []byte("chain of a")})
+			require.NoError(t, err)
+			require.NoError(t, r.push(a, alive))
+		}, func(t *testing.T) *record { return mustSign(t, a.signer, kindSuspect, x.id, a.id, 5) }, StateSuspect},
+		{"an accusation with a bad signature stays rejected", func(*bool) KeyResolver { return keys },
+			func(t *testing.T, r *rig, _ *bool) {},
+			func(t *testing.T) *record { return mustSign(t, x.signer, kindSuspect, x.id, a.id, 5) }, StateAlive},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			down := true
+			cfg := testConfig()
+			cfg.Keys = tc.resolve(&down)
+			r := newRig(t, cfg, x, a)
+			alive, err := signRecord(x.signer, record{kind: kindAlive, subject: x.id, issuer: x.id, inc: 5, credential: []byte("chain of x")})
+			require.NoError(t, err)
+			require.NoError(t, r.push(x, alive))
+			rec := tc.record(t)
+
+			require.NoError(t, r.push(a, rec))
+			st, _ := r.state(x.id)
+			require.Equal(t, StateAlive, st, "the first receipt cannot be verified")
+			require.Equal(t, int64(1), r.node.Stats().Rejected)
+
+			tc.before(t, r, &down)
+			verified := r.node.Stats().Verified
+			require.NoError(t, r.push(a, rec))
+			st, _ = r.state(x.id)
+			require.Equal(t, tc.want, st)
+			if tc.want == StateAlive {
+				require.Equal(t, verified, r.node.Stats().Verified, "a bad signature is remembered")
+			}
+		})
+	}
 }

@@ -135,3 +135,47 @@ func TestSimFalseSuspicionIsRefuted(t *testing.T) {
 	}
 	t.Logf("N=%d: suspected by %d members, refuted and alive everywhere %v after the member came back", n, len(c.eventsAbout(victim, swim.EventSuspect)), took)
 }
+
+// Tombstones end: a member gone for good is forgotten by everyone after
+// TombstoneTimeout, not passed back and forth between members that reap it
+// at slightly different times.
+func TestSimGoneMemberIsForgottenAfterTombstoneTimeout(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		remove func(c *cluster, i int)
+	}{
+		{"after a leave", func(c *cluster, i int) {
+			require.NoError(c.t, c.nodes[i].Leave(context.Background()))
+			c.clock.RunFor(time.Second)
+			c.nodes[i].Shutdown()
+			c.eps[i].Detach()
+		}},
+		{"after a crash", func(c *cluster, i int) { c.net.Crash(c.ids[i]) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			const n = 16
+			cfg := swim.DefaultLANConfig()
+			cfg.TombstoneTimeout = 2 * time.Minute
+			cfg.PushPullInterval = 5 * time.Second
+			c := newCluster(t, n, *seedFlag, cfg, nil)
+			c.bootstrap(n)
+			gone := n - 1
+			tc.remove(c, gone)
+			_, ok := c.runUntil(4*cfg.TombstoneTimeout, func() bool {
+				for i := range n - 1 {
+					if _, known := c.nodes[i].Member(c.ids[gone]); known {
+						return false
+					}
+				}
+				return true
+			})
+			require.True(t, ok, "the gone member is still remembered after 4×TombstoneTimeout")
+			c.clock.RunFor(cfg.TombstoneTimeout)
+			for i := range n - 1 {
+				_, known := c.nodes[i].Member(c.ids[gone])
+				require.False(t, known, "member %d learnt the gone member again", i)
+			}
+		})
+	}
+}

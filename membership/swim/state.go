@@ -84,6 +84,15 @@ func (n *Node) recordsOfLocked(id core.NodeID) []*record {
 	return nil
 }
 
+// goneLocked reports whether member id (or this node) is dead or departed.
+func (n *Node) goneLocked(id core.NodeID) bool {
+	if id == n.id {
+		return n.selfLeave != nil
+	}
+	m := n.members[id]
+	return m != nil && (m.state == StateDead || m.state == StateLeft)
+}
+
 // addMemberLocked starts tracking a member.
 func (n *Node) addMemberLocked(id core.NodeID) *member {
 	m := &member{id: id, since: n.clock.Now()}
@@ -124,6 +133,12 @@ func (n *Node) removeMemberLocked(m *member) {
 	if i, ok := slices.BinarySearchFunc(n.sorted, m.id, byID); ok {
 		n.sorted = slices.Delete(n.sorted, i, i+1)
 	}
+	if i := slices.Index(n.probeOrder, m.id); i >= 0 {
+		n.probeOrder = slices.Delete(n.probeOrder, i, i+1)
+		if i < n.probeIdx {
+			n.probeIdx--
+		}
+	}
 }
 
 // setStateLocked moves m to a new state resting on status (nil for alive).
@@ -160,7 +175,12 @@ func (n *Node) clearSuspicionLocked(m *member) {
 // by anti-entropy (memberlist's rule for merged state) or was signed by the
 // accuser in an incarnation this node held dead. This is what stops
 // verdicts from one side of a healed partition killing live members on the
-// other, even after their accusers have refuted their own deaths.
+// other, even after their accusers have refuted their own deaths. Any other
+// member's dead verdict about a member this node knew before the batch is
+// applied only once this node's own suspicion of it has run for the
+// shortest suspicion timeout; before that it only makes this node suspect
+// the member (and counts as its accuser's confirmation), so a single member
+// cannot take another out of the placement before it could refute.
 func (n *Node) applyLocked(rec *record, sync bool, prior State) {
 	if rec.subject == n.id {
 		n.applySelfLocked(rec)
@@ -170,6 +190,10 @@ func (n *Node) applyLocked(rec *record, sync bool, prior State) {
 	switch rec.kind {
 	case kindAlive:
 		if m == nil {
+			if n.departed.obsolete(rec.subject, rec.inc) {
+				return // a replay from before the member left
+			}
+			n.departed.forget(rec.subject)
 			m = n.addMemberLocked(rec.subject)
 		}
 		if m.alive != nil && (rec.inc < m.alive.inc || (rec.inc == m.alive.inc && bytes.Compare(rec.hash[:], m.alive.hash[:]) <= 0)) {
@@ -188,9 +212,19 @@ func (n *Node) applyLocked(rec *record, sync bool, prior State) {
 		if m == nil || m.alive == nil || rec.inc != m.alive.inc {
 			return // accusations must name an incarnation the member announced
 		}
-		if rec.kind == kindDead && (prior == StateAlive || prior == StateSuspect) && (sync || n.wasGoneLocked(rec.issuer, rec.issuerInc)) {
-			n.accuseLocked(m)
-			return
+		if rec.kind == kindDead && rec.issuer != n.id && prior != 0 {
+			if (prior == StateAlive || prior == StateSuspect) && (sync || n.wasGoneLocked(rec.issuer, rec.issuerInc)) {
+				n.accuseLocked(m)
+				return
+			}
+			if !n.suspicionRipeLocked(m, rec.inc) {
+				// A verdict that outruns this node's own suspicion counts
+				// as its accuser's suspicion: one member alone cannot
+				// evict another before the accused had time to refute.
+				n.accuseLocked(m)
+				n.confirmLocked(m, rec.issuer)
+				return
+			}
 		}
 		switch k, sk := rec.key(), m.stateKey(); {
 		case sk.less(k):
@@ -214,6 +248,22 @@ func (n *Node) applyLocked(rec *record, sync bool, prior State) {
 		}
 		n.setStateLocked(m, StateLeft, rec.inc, rec)
 		n.queue.push(rec.notice())
+	}
+}
+
+// suspicionRipeLocked reports whether this node has suspected m at
+// incarnation inc for at least the shortest suspicion timeout, the earliest
+// an honest accuser, however confirmed, declares a member dead.
+func (n *Node) suspicionRipeLocked(m *member, inc uint64) bool {
+	return m.state == StateSuspect && m.inc == inc && m.susp != nil && n.clock.Now().Sub(m.susp.start) >= m.susp.min
+}
+
+// confirmLocked counts issuer as a confirmation of the standing suspicion
+// of m, if it is a new one, and shortens the suspicion's timer accordingly.
+func (n *Node) confirmLocked(m *member, issuer core.NodeID) {
+	if m.state == StateSuspect && m.susp != nil && m.susp.confirm(issuer) {
+		n.cancelLocked(m.susp.timer)
+		n.armSuspicionLocked(m)
 	}
 }
 
@@ -331,6 +381,9 @@ func (n *Node) suspicionExpired(id core.NodeID, s *suspicion) {
 func (n *Node) reapMember(id core.NodeID, since time.Time) {
 	n.mutate(id, func(*outbox) {
 		if m := n.members[id]; m != nil && (m.state == StateDead || m.state == StateLeft) && m.since.Equal(since) {
+			if m.state == StateLeft {
+				n.departed.add(id, m.inc)
+			}
 			n.removeMemberLocked(m)
 		}
 	})

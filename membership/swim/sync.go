@@ -166,6 +166,9 @@ type peerView struct {
 func (n *Node) missingForLocked(summary []notice) []*record {
 	views := make(map[core.NodeID]*peerView)
 	for _, nt := range summary {
+		if nt.subject != n.id && n.members[nt.subject] == nil {
+			continue // only subjects this node holds records of are compared
+		}
 		v := views[nt.subject]
 		if v == nil {
 			v = &peerView{digests: make(map[digest]bool), top: key{0, -1}}
@@ -182,6 +185,9 @@ func (n *Node) missingForLocked(summary []notice) []*record {
 	var out []*record
 	offer := func(id core.NodeID) {
 		v := views[id]
+		if v == nil && n.goneLocked(id) {
+			return // a peer that never knew a gone member does not keep its tombstone
+		}
 		for _, r := range n.recordsOfLocked(id) {
 			if v == nil {
 				out = append(out, r)

@@ -91,12 +91,18 @@ type Identity struct {
 	PassphraseEnv  string `yaml:"passphrase_env"`
 }
 
+// MaxWeight bounds a member's placement weight. Building a placement costs
+// time in proportion to the largest weight (membership.NewPlacement), so a
+// weight announced in gossip is capped here too: one member announcing
+// 2³¹−1 would otherwise stall every node's placement for minutes.
+const MaxWeight = 10000
+
 // Topology is where the node sits and how much load it takes.
 type Topology struct {
 	Region string `yaml:"region"`
 	Zone   string `yaml:"zone"`
 	Rack   string `yaml:"rack"`
-	// Weight is the relative capacity for placement (1 when 0).
+	// Weight is the relative capacity for placement (1 when 0, at most MaxWeight).
 	Weight int               `yaml:"weight"`
 	Labels map[string]string `yaml:"labels"`
 }

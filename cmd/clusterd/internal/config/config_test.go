@@ -102,6 +102,7 @@ func TestParseRefusesBadFiles(t *testing.T) {
 		{"advertise is an IP:port", minimal + "advertise: node1:7946\n", "advertise"},
 		{"pinned IDs are NodeIDs", "identity: {cert: c, key: k}\ntrust: {roots: r, pinned: [xyz]}\n", "trust.pinned"},
 		{"replicas are bounded", minimal + "placement: {replicas: 99}\n", "placement.replicas"},
+		{"weights are bounded", minimal + "topology: {weight: 10001}\n", "topology.weight"},
 		{"one document only", minimal + "---\nlisten: :1\n", "more than one YAML document"},
 		{"suites are known", minimal + "suite: rsa\n", "suite"},
 	} {

@@ -93,8 +93,8 @@ func (c *Config) validateTopology(bad func(field, format string, args ...any)) {
 			bad(field, "longer than %d bytes", swim.MaxMetaString)
 		}
 	}
-	if t.Weight < 0 || t.Weight > 1<<31-1 {
-		bad("topology.weight", "%d out of range", t.Weight)
+	if t.Weight < 0 || t.Weight > MaxWeight {
+		bad("topology.weight", "%d out of range 0..%d", t.Weight, MaxWeight)
 	}
 	if len(t.Labels) > swim.MaxLabels {
 		bad("topology.labels", "%d labels exceed %d", len(t.Labels), swim.MaxLabels)

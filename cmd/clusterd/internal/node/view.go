@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/snowmerak/clustering/cmd/clusterd/internal/config"
 	"github.com/snowmerak/clustering/core"
 	"github.com/snowmerak/clustering/membership"
 	"github.com/snowmerak/clustering/membership/swim"
@@ -48,12 +49,12 @@ func (v *View) Partitions() map[core.NodeID]int {
 func placed(s swim.State) bool { return s == swim.StateAlive || s == swim.StateSuspect }
 
 // memberOf is the placement record of a SWIM member: what it announced in
-// its signed alive record.
+// its signed alive record, its weight within 1..config.MaxWeight.
 func memberOf(s swim.MemberState) core.Member {
 	return core.Member{
 		ID: s.ID, Region: s.Meta.Region, Zone: s.Meta.Zone, Rack: s.Meta.Rack,
 		IP: s.Meta.Addr.Addr(), Port: s.Meta.Addr.Port(),
-		Weight: max(s.Meta.Weight, 1), Labels: s.Meta.Labels,
+		Weight: min(max(s.Meta.Weight, 1), config.MaxWeight), Labels: s.Meta.Labels,
 	}
 }
 
