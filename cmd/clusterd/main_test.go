@@ -5,10 +5,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,41 +15,13 @@ import (
 
 	"github.com/snowmerak/clustering/adapters/pqc"
 	"github.com/snowmerak/clustering/cmd/clusterd/internal/devpki"
+	"github.com/snowmerak/clustering/cmd/internal/clitest"
 )
 
 // The end-to-end tests drive the real binary, built once on first use.
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-	binDir    string
-)
+var clusterdBin = clitest.New("clusterd", ".")
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "clusterd-test-")
-	if err != nil {
-		panic(err)
-	}
-	binDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// binary returns the path of the built clusterd.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		bin := filepath.Join(binDir, "clusterd")
-		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("build clusterd: %w\n%s", err, out)
-			return
-		}
-		binPath = bin
-	})
-	require.NoError(t, buildErr)
-	return binPath
-}
+func TestMain(m *testing.M) { os.Exit(clusterdBin.Main(m)) }
 
 // shortDir is a temporary directory with a short path: unix socket paths
 // are limited to about 100 bytes.
@@ -82,7 +52,7 @@ func runInProcess(args ...string) (code int, stdout, stderr string) {
 	var out, errb bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	code = run(ctx, args, &out, &errb)
+	code = tool().Run(ctx, args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 

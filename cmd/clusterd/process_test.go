@@ -162,7 +162,7 @@ var metricsURL = regexp.MustCompile(`metrics=(http://\S+/metrics)`)
 // cluster, detect a kill -9 within the configured bound, and leave cleanly
 // on SIGTERM.
 func TestThreeProcesses(t *testing.T) {
-	c := &threeNodes{t: t, bin: binary(t), dir: shortDir(t)}
+	c := &threeNodes{t: t, bin: clusterdBin.Path(t), dir: shortDir(t)}
 	c.pki, c.nodes = testPKI(t, c.dir, "n1", "n2", "n3")
 	t.Cleanup(func() {
 		for _, p := range c.procs {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/snowmerak/clustering/cmd/clusterd/internal/admin"
 	"github.com/snowmerak/clustering/cmd/clusterd/internal/config"
+	"github.com/snowmerak/clustering/cmd/internal/cliutil"
 )
 
 // queryTimeout bounds an admin query.
@@ -47,11 +48,11 @@ func (q *queryFlags) query(ctx context.Context, command string) (*admin.Response
 }
 
 func runMembers(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("members", "[-config FILE | -socket PATH] [-json]",
+	fs := cliutil.NewFlagSet("clusterd members", "[-config FILE | -socket PATH] [-json]",
 		"Lists the members a running node sees, through its local admin socket:\nstate, topology, weight, address, the RTT of its last probe and the share of\nkeys each owns in the node's current placement view.", stderr)
 	var q queryFlags
 	q.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := cliutil.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	resp, err := q.query(ctx, admin.CommandMembers)
@@ -66,11 +67,11 @@ func runMembers(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("status", "[-config FILE | -socket PATH] [-json]",
+	fs := cliutil.NewFlagSet("clusterd status", "[-config FILE | -socket PATH] [-json]",
 		"Summarises a running node through its local admin socket: identity, member\ncounts, sessions, registry and placement ownership.", stderr)
 	var q queryFlags
 	q.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := cliutil.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	resp, err := q.query(ctx, admin.CommandStatus)

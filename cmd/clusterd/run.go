@@ -15,6 +15,7 @@ import (
 	"github.com/snowmerak/clustering/cmd/clusterd/internal/config"
 	"github.com/snowmerak/clustering/cmd/clusterd/internal/metrics"
 	"github.com/snowmerak/clustering/cmd/clusterd/internal/node"
+	"github.com/snowmerak/clustering/cmd/internal/cliutil"
 )
 
 // shutdownTimeout bounds the graceful part of a shutdown: the leave
@@ -22,10 +23,10 @@ import (
 const shutdownTimeout = 10 * time.Second
 
 func runNode(ctx context.Context, args []string, _, stderr io.Writer) error {
-	fs := newFlagSet("run", "-config FILE",
+	fs := cliutil.NewFlagSet("clusterd run", "-config FILE",
 		"Runs a node until SIGINT or SIGTERM, then leaves the cluster gracefully: it\nannounces its departure, waits for the announcement to spread, closes its\nsessions and exits 0. See README.md for the configuration file.", stderr)
 	path := fs.String("config", "clusterd.yaml", "node configuration `file` (YAML)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cliutil.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	c, err := config.Load(*path)

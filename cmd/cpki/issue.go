@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -16,78 +18,99 @@ import (
 // accept a certificate the moment it is made.
 const clockSkew = time.Minute
 
-func runRoot(args []string, stdout io.Writer) error {
-	fs := newFlagSet("root", "[flags]",
-		"Creates a self-signed root CA certificate and its key: the trust anchor every node is\ngiven. Keep the key offline (consider -encrypt).")
+func runRoot(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	return issueCommand{
+		name:        "root",
+		description: "Creates a self-signed root CA certificate and its key: the trust anchor every node is\ngiven. Keep the key offline (consider -encrypt).",
+		files:       "root", cn: "Root CA", days: 3650, flags: caFlagsTemplate,
+	}.run(args, stdout, stderr)
+}
+
+func runIntermediate(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	return issueCommand{
+		name:        "intermediate",
+		description: "Creates an intermediate CA certificate and key, signed by the CA in -ca-cert/-ca-key.\nThe certificate file also holds the issuing CA's own intermediates, if any.",
+		files:       "intermediate", issuer: "root", cn: "Intermediate CA", days: 1825, flags: caFlagsTemplate,
+	}.run(args, stdout, stderr)
+}
+
+func runLeaf(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	return issueCommand{
+		name:        "leaf",
+		description: "Creates a node certificate (serverAuth and clientAuth) and its key, signed by the CA in\n-ca-cert/-ca-key. The certificate file holds the leaf followed by the CA's\nintermediates, so the node presents its whole chain. To keep the node's key on the\nnode, use \"cpki keygen\" there and \"cpki sign\" at the CA instead.",
+		files:       "leaf", issuer: "intermediate", cn: "Leaf Cert", days: 365, flags: leafFlagsTemplate,
+	}.run(args, stdout, stderr)
+}
+
+// issueCommand is a command that makes a key pair and a certificate for it:
+// root, intermediate and leaf differ only in these fields.
+type issueCommand struct {
+	name, description string
+	// files is the base name of the files made by default (files.crt,
+	// files.key); issuer that of the issuing CA's, "" for a self-signed root.
+	files, issuer string
+	cn            string // default subject common name
+	days          int    // default validity
+	// flags registers the command's own flags and returns what makes the
+	// certificate's template from them once they are parsed.
+	flags func(fs *flag.FlagSet) func() (pki.Template, error)
+}
+
+func (c issueCommand) run(args []string, stdout, stderr io.Writer) error {
+	fs := cliutil.NewFlagSet("cpki "+c.name, "[flags]", c.description, stderr)
+	var is issuance
+	daysHelp := "validity in days"
+	if c.issuer != "" {
+		is.ca = &caFlags{}
+		is.ca.register(fs, c.issuer+".crt", c.issuer+".key")
+		daysHelp += " (shortened to the CA's own expiry if later)"
+	}
 	var subj subjectFlags
-	subj.register(fs, "Root CA")
-	var key keyOutFlags
-	key.register(fs, "root.key")
-	outCert := fs.String("out-cert", "root.crt", "certificate file to create (never overwritten)")
-	days := fs.Int("days", 3650, "validity in days")
-	pathLen := fs.Int("path-len", -1, "most intermediate CAs allowed below this CA; -1 for no limit")
-	var nc constraintFlags
-	nc.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	subj.register(fs, c.cn)
+	is.key.register(fs, c.files+".key")
+	fs.StringVar(&is.outCert, "out-cert", c.files+".crt", "certificate file to create (never overwritten)")
+	fs.IntVar(&is.days, "days", c.days, daysHelp)
+	template := c.flags(fs)
+	if err := cliutil.ParseFlags(fs, args); err != nil {
 		return err
 	}
-	constraints, err := nc.parse()
+	tmpl, err := template()
 	if err != nil {
 		return err
 	}
-	tmpl := pki.Template{Subject: subj.name(), IsCA: true, NameConstraints: constraints}
-	setPathLen(&tmpl, *pathLen)
-	return issuance{tmpl: tmpl, days: *days, key: key, outCert: *outCert}.run(stdout)
+	tmpl.Subject = subj.name()
+	is.tmpl = tmpl
+	return is.run(stdout)
 }
 
-func runIntermediate(args []string, stdout io.Writer) error {
-	fs := newFlagSet("intermediate", "[flags]",
-		"Creates an intermediate CA certificate and key, signed by the CA in -ca-cert/-ca-key.\nThe certificate file also holds the issuing CA's own intermediates, if any.")
-	var ca caFlags
-	ca.register(fs, "root.crt", "root.key")
-	var subj subjectFlags
-	subj.register(fs, "Intermediate CA")
-	var key keyOutFlags
-	key.register(fs, "intermediate.key")
-	outCert := fs.String("out-cert", "intermediate.crt", "certificate file to create (never overwritten)")
-	days := fs.Int("days", 1825, "validity in days (shortened to the CA's own expiry if later)")
+// caFlagsTemplate registers a CA's own flags, its path length and name
+// constraints.
+func caFlagsTemplate(fs *flag.FlagSet) func() (pki.Template, error) {
 	pathLen := fs.Int("path-len", -1, "most intermediate CAs allowed below this CA; -1 for no limit")
 	var nc constraintFlags
 	nc.register(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	return func() (pki.Template, error) {
+		constraints, err := nc.parse()
+		if err != nil {
+			return pki.Template{}, err
+		}
+		tmpl := pki.Template{IsCA: true, NameConstraints: constraints}
+		setPathLen(&tmpl, *pathLen)
+		return tmpl, nil
 	}
-	constraints, err := nc.parse()
-	if err != nil {
-		return err
-	}
-	tmpl := pki.Template{Subject: subj.name(), IsCA: true, NameConstraints: constraints}
-	setPathLen(&tmpl, *pathLen)
-	return issuance{tmpl: tmpl, days: *days, key: key, outCert: *outCert, ca: &ca}.run(stdout)
 }
 
-func runLeaf(args []string, stdout io.Writer) error {
-	fs := newFlagSet("leaf", "[flags]",
-		"Creates a node certificate (serverAuth and clientAuth) and its key, signed by the CA in\n-ca-cert/-ca-key. The certificate file holds the leaf followed by the CA's\nintermediates, so the node presents its whole chain. To keep the node's key on the\nnode, use \"cpki keygen\" there and \"cpki sign\" at the CA instead.")
-	var ca caFlags
-	ca.register(fs, "intermediate.crt", "intermediate.key")
-	var subj subjectFlags
-	subj.register(fs, "Leaf Cert")
+// leafFlagsTemplate registers a leaf's own flags, its subjectAltNames.
+func leafFlagsTemplate(fs *flag.FlagSet) func() (pki.Template, error) {
 	var san sanFlags
 	san.register(fs)
-	var key keyOutFlags
-	key.register(fs, "leaf.key")
-	outCert := fs.String("out-cert", "leaf.crt", "certificate file to create (never overwritten)")
-	days := fs.Int("days", 365, "validity in days (shortened to the CA's own expiry if later)")
-	if err := parseFlags(fs, args); err != nil {
-		return err
+	return func() (pki.Template, error) {
+		ips, domains, uris, err := san.parse()
+		if err != nil {
+			return pki.Template{}, err
+		}
+		return pki.Template{DNSNames: domains, IPAddresses: ips, URIs: uris}, nil
 	}
-	ips, domains, uris, err := san.parse()
-	if err != nil {
-		return err
-	}
-	tmpl := pki.Template{Subject: subj.name(), DNSNames: domains, IPAddresses: ips, URIs: uris}
-	return issuance{tmpl: tmpl, days: *days, key: key, outCert: *outCert, ca: &ca}.run(stdout)
 }
 
 func setPathLen(tmpl *pki.Template, n int) {

@@ -2,14 +2,13 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/snowmerak/clustering/cmd/internal/clitest"
 	"github.com/snowmerak/clustering/cmd/internal/cliutil"
 	"github.com/snowmerak/clustering/pki"
 	"github.com/stretchr/testify/assert"
@@ -18,38 +17,9 @@ import (
 
 // The tests drive the real binary, built once, on first use (so fuzz
 // workers, which run no end-to-end test, do not build it).
-var (
-	cpkiDir   string
-	buildOnce sync.Once
-	cpkiBin   string
-	buildErr  error
-)
+var cpkiBin = clitest.New("cpki", ".")
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "cpki-test-")
-	if err != nil {
-		panic(err)
-	}
-	cpkiDir = dir
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-// binary returns the path of the built cpki.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		bin := filepath.Join(cpkiDir, "cpki")
-		if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("build cpki: %w\n%s", err, out)
-			return
-		}
-		cpkiBin = bin
-	})
-	require.NoError(t, buildErr)
-	return cpkiBin
-}
+func TestMain(m *testing.M) { os.Exit(cpkiBin.Main(m)) }
 
 type result struct {
 	code           int
@@ -59,7 +29,7 @@ type result struct {
 // cpki runs the binary in dir with extra environment variables.
 func cpki(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(binary(t), args...)
+	cmd := exec.Command(cpkiBin.Path(t), args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdin = strings.NewReader("") // never a terminal
@@ -118,7 +88,7 @@ func TestHelpExplainsEveryFlag(t *testing.T) {
 	r := cpki(t, t.TempDir(), nil, "-h")
 	require.Equal(t, 0, r.code)
 	for _, c := range commands() {
-		assert.Contains(t, r.stderr, c.name)
+		assert.Contains(t, r.stderr, c.Name)
 	}
 	flags := map[string][]string{
 		"root":         {"cn", "org", "alg", "out-key", "out-cert", "encrypt", "pass-file", "scrypt-log-n", "days", "path-len", "permit-domains", "permit-ips", "permit-uri-domains"},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,9 +13,9 @@ import (
 	"github.com/snowmerak/clustering/pki"
 )
 
-func runKeygen(args []string, stdout io.Writer) error {
-	fs := newFlagSet("keygen", "[flags]",
-		"Creates a key pair on the node. Hand the public key (or, with -out-csr, a signing\nrequest that also names the node) to the CA, which runs \"cpki sign\"; the private key\nnever leaves the node.")
+func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cliutil.NewFlagSet("cpki keygen", "[flags]",
+		"Creates a key pair on the node. Hand the public key (or, with -out-csr, a signing\nrequest that also names the node) to the CA, which runs \"cpki sign\"; the private key\nnever leaves the node.", stderr)
 	var key keyOutFlags
 	key.register(fs, "node.key")
 	outPub := fs.String("out-pub", "node.pub", "public key file to create")
@@ -23,7 +24,7 @@ func runKeygen(args []string, stdout io.Writer) error {
 	subj.register(fs, "")
 	var san sanFlags
 	san.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := cliutil.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if *outCSR == "" && (subj.cn != "" || subj.org != "" || san.set()) {
@@ -70,9 +71,9 @@ func runKeygen(args []string, stdout io.Writer) error {
 	return nil
 }
 
-func runSign(args []string, stdout io.Writer) error {
-	fs := newFlagSet("sign", "-in-pub FILE | -in-csr FILE [flags]",
-		"Issues a node certificate (serverAuth and clientAuth) for a public key or a signing\nrequest made by \"cpki keygen\". A request's subject and names are used unless -cn or\nthe name flags are given; read a request with \"cpki print\" before signing it.")
+func runSign(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cliutil.NewFlagSet("cpki sign", "-in-pub FILE | -in-csr FILE [flags]",
+		"Issues a node certificate (serverAuth and clientAuth) for a public key or a signing\nrequest made by \"cpki keygen\". A request's subject and names are used unless -cn or\nthe name flags are given; read a request with \"cpki print\" before signing it.", stderr)
 	var ca caFlags
 	ca.register(fs, "intermediate.crt", "intermediate.key")
 	inPub := fs.String("in-pub", "", "node public key file")
@@ -83,7 +84,7 @@ func runSign(args []string, stdout io.Writer) error {
 	san.register(fs)
 	outCert := fs.String("out-cert", "node.crt", "certificate file to create (leaf then the CA's intermediates)")
 	days := fs.Int("days", 365, "validity in days (shortened to the CA's own expiry if later)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cliutil.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if (*inPub == "") == (*inCSR == "") {
@@ -122,7 +123,7 @@ func runSign(args []string, stdout io.Writer) error {
 	if err := pki.WriteNewFiles(pki.NewFile{Path: *outCert, Data: pki.EncodeCertificatesPEM(append([]*pki.Certificate{cert}, loaded.bundle()...)...), Mode: pki.CertFileMode}); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Signed %s (NodeID %s)\nWrote certificate to %s\n", escapeControls(cert.Subject.String()), cert.NodeID().Short(), *outCert)
+	fmt.Fprintf(stdout, "Signed %s (NodeID %s)\nWrote certificate to %s\n", cliutil.EscapeControls(cert.Subject.String()), cert.NodeID().Short(), *outCert)
 	noteShortened(stdout, cert, now, *days)
 	return nil
 }

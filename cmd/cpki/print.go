@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -16,16 +17,16 @@ import (
 	"github.com/snowmerak/clustering/pki"
 )
 
-func runPrint(args []string, stdout io.Writer) error {
-	fs := newFlagSet("print", "[flags] FILE...",
-		"Shows the certificates (a chain or bundle), signing requests, public keys and\nrevocation lists in PEM files, in the manner of \"openssl x509 -text\", or as JSON.")
+func runPrint(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cliutil.NewFlagSet("cpki print", "[flags] FILE...",
+		"Shows the certificates (a chain or bundle), signing requests, public keys and\nrevocation lists in PEM files, in the manner of \"openssl x509 -text\", or as JSON.", stderr)
 	asJSON := fs.Bool("json", false, "print a JSON array with one object per PEM block")
-	if err := parseFlagsAndArgs(fs, args); err != nil {
+	if err := cliutil.ParseFlagsAndArgs(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
-		return errUsage
+		return cliutil.ErrUsage
 	}
 	var items []printable
 	for _, path := range fs.Args() {

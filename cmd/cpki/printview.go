@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/snowmerak/clustering/cmd/internal/cliutil"
 	"github.com/snowmerak/clustering/core"
 	"github.com/snowmerak/clustering/pki"
 )
@@ -90,7 +91,7 @@ func (v certView) names() []string {
 func (v certView) text(w io.Writer) {
 	c := v.c
 	p := func(indent int, format string, args ...any) {
-		fmt.Fprintf(w, "%s%s\n", strings.Repeat(" ", indent), escapeControls(fmt.Sprintf(format, args...)))
+		fmt.Fprintf(w, "%s%s\n", strings.Repeat(" ", indent), cliutil.EscapeControls(fmt.Sprintf(format, args...)))
 	}
 	p(0, "Certificate:")
 	p(4, "Data:")
@@ -223,10 +224,10 @@ type requestView struct{ r *pki.CertificateRequest }
 
 func (v requestView) text(w io.Writer) {
 	r := v.r
-	fmt.Fprintf(w, "Certificate Request:\n    Subject: %s\n    Public Key Algorithm: %s\n", escapeControls(r.Subject.String()), r.PublicKey.Scheme().Name())
+	fmt.Fprintf(w, "Certificate Request:\n    Subject: %s\n    Public Key Algorithm: %s\n", cliutil.EscapeControls(r.Subject.String()), r.PublicKey.Scheme().Name())
 	names := certView{&pki.Certificate{DNSNames: r.DNSNames, IPAddresses: r.IPAddresses, URIs: r.URIs}}.names()
 	if len(names) > 0 {
-		fmt.Fprintf(w, "    Requested Subject Alternative Name: %s\n", escapeControls(strings.Join(names, ", ")))
+		fmt.Fprintf(w, "    Requested Subject Alternative Name: %s\n", cliutil.EscapeControls(strings.Join(names, ", ")))
 	}
 	fmt.Fprintf(w, "    Signature: verified (the requester holds the private key)\n    NodeID: %s\n", core.NodeIDOf(r.PublicKey))
 }
@@ -272,7 +273,7 @@ func (v listView) text(w io.Writer) {
 			fmt.Fprintf(w, "\n            SHA256 Fingerprint: %s", colonHex(e.Fingerprint[:]))
 		}
 		if e.Reason != "" {
-			fmt.Fprintf(w, "\n            Reason: %s", escapeControls(e.Reason))
+			fmt.Fprintf(w, "\n            Reason: %s", cliutil.EscapeControls(e.Reason))
 		}
 		fmt.Fprintln(w)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -15,9 +16,9 @@ import (
 	"github.com/snowmerak/clustering/pki"
 )
 
-func runRevoke(args []string, stdout io.Writer) error {
-	fs := newFlagSet("revoke", "-crl FILE (-cert FILE | -serial HEX | -fingerprint HEX)... [flags]",
-		"Adds certificates to the revocation list the CA in -ca-cert/-ca-key signs, creating\nthe list file or updating it (its number grows by one, so peers can refuse an older\nlist). A CA's list revokes certificates anywhere below it; give the list to\n\"cpki verify -crl\" and to the nodes' trust stores.")
+func runRevoke(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cliutil.NewFlagSet("cpki revoke", "-crl FILE (-cert FILE | -serial HEX | -fingerprint HEX)... [flags]",
+		"Adds certificates to the revocation list the CA in -ca-cert/-ca-key signs, creating\nthe list file or updating it (its number grows by one, so peers can refuse an older\nlist). A CA's list revokes certificates anywhere below it; give the list to\n\"cpki verify -crl\" and to the nodes' trust stores.", stderr)
 	var ca caFlags
 	ca.register(fs, "intermediate.crt", "intermediate.key")
 	listPath := fs.String("crl", "", "revocation list file to create or update (required)")
@@ -26,7 +27,7 @@ func runRevoke(args []string, stdout io.Writer) error {
 	fs.Var(&serials, "serial", "serial number(s) in hex of certificates this CA issued")
 	fs.Var(&fingerprints, "fingerprint", "SHA-256 fingerprint(s) in hex of certificates to revoke")
 	reason := fs.String("reason", "", "reason recorded with the new entries")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cliutil.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if *listPath == "" || len(certs)+len(serials)+len(fingerprints) == 0 {
@@ -104,7 +105,7 @@ func newEntries(ca *pki.Certificate, certs, serials, fingerprints []string, now 
 			}
 		}
 		if issuer != ca {
-			fmt.Fprintf(stdout, "note: %s was not issued by %s; the entry applies only where this CA is above it\n", escapeControls(c.Subject.String()), escapeControls(ca.Subject.String()))
+			fmt.Fprintf(stdout, "note: %s was not issued by %s; the entry applies only where this CA is above it\n", cliutil.EscapeControls(c.Subject.String()), cliutil.EscapeControls(ca.Subject.String()))
 		}
 		out = append(out, pki.RevokeCertificate(c, issuer, now, reason))
 	}

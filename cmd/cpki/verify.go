@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -19,9 +20,9 @@ var usageNames = map[string]x509.ExtKeyUsage{
 	"client": x509.ExtKeyUsageClientAuth,
 }
 
-func runVerify(args []string, stdout io.Writer) error {
-	fs := newFlagSet("verify", "-ca ROOTS -cert CHAIN [flags]",
-		"Verifies a certificate chain (the leaf first, then its intermediates) against trusted\nroots: signatures, validity, CA flags and path lengths, key usages, name constraints,\nnames and revocation. Exits 0 and prints the path when it holds; exits 1 with the\nreason (which certificate, and why) when it does not.")
+func runVerify(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cliutil.NewFlagSet("cpki verify", "-ca ROOTS -cert CHAIN [flags]",
+		"Verifies a certificate chain (the leaf first, then its intermediates) against trusted\nroots: signatures, validity, CA flags and path lengths, key usages, name constraints,\nnames and revocation. Exits 0 and prints the path when it holds; exits 1 with the\nreason (which certificate, and why) when it does not.", stderr)
 	caPath := fs.String("ca", "", "PEM file of trusted root certificates (required)")
 	certPath := fs.String("cert", "", "PEM file of the chain to verify, leaf first (required)")
 	var lists listFlag
@@ -32,7 +33,7 @@ func runVerify(args []string, stdout io.Writer) error {
 	ip := fs.String("ip", "", "require this IP address in the leaf")
 	var usages listFlag
 	fs.Var(&usages, "usage", "require extended key usages in the leaf: server, client (comma-separated)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := cliutil.ParseFlags(fs, args); err != nil {
 		return err
 	}
 	if *caPath == "" || *certPath == "" {
@@ -78,7 +79,7 @@ func runVerify(args []string, stdout io.Writer) error {
 	}
 	names := make([]string, len(verified))
 	for i, c := range verified {
-		names[i] = escapeControls(c.Subject.String())
+		names[i] = cliutil.EscapeControls(c.Subject.String())
 	}
 	fmt.Fprintf(stdout, "OK: %s\nNodeID: %s\n", strings.Join(names, " <- "), verified[0].NodeID())
 	return nil

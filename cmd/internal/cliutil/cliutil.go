@@ -1,6 +1,8 @@
 // Package cliutil holds what the cluster's command-line tools share: the
-// signature schemes they accept, reading certificate and key files (asking
-// for passphrases when keys are encrypted) and writing keys.
+// subcommand dispatcher with its usage text, flag sets and exit statuses
+// (Tool, NewFlagSet, ParseFlags), escaping of untrusted text for the
+// terminal, the signature schemes they accept, reading certificate and key
+// files (asking for passphrases when keys are encrypted) and writing keys.
 package cliutil
 
 import (

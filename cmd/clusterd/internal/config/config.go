@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/snowmerak/clustering/adapters/etcdrepo"
+	"github.com/snowmerak/clustering/cmd/internal/cliutil"
 	"github.com/snowmerak/clustering/core"
 )
 
@@ -216,7 +217,8 @@ func Parse(data []byte, dir string) (*Config, error) {
 	dec.KnownFields(true)
 	var c Config
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %w", oneLine(err), core.ErrInvalidInput)
+		// yaml lists one problem a line; the error is one line.
+		return nil, fmt.Errorf("%s: %w", cliutil.OneLine(err.Error()), core.ErrInvalidInput)
 	}
 	var extra any
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -289,8 +291,3 @@ func (c *Config) Registers() bool { return c.Repo.Register != nil && *c.Repo.Reg
 
 // ParsedSeeds returns the seeds Validate parsed.
 func (c *Config) ParsedSeeds() []Seed { return append([]Seed(nil), c.seeds...) }
-
-// oneLine joins a multi-line error (yaml lists one problem a line).
-func oneLine(err error) string {
-	return string(bytes.Join(bytes.Fields([]byte(err.Error())), []byte(" ")))
-}

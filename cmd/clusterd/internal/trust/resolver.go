@@ -83,8 +83,8 @@ func NewResolver(cfg ResolverConfig) *Resolver {
 
 // ResolveKey returns id's verified key. With a credential, the credential
 // is verified (or found in the cache); without one, only a cached key of id
-// serves. Unknown members wrap core.ErrNotFound, refused ones
-// core.ErrVerification.
+// serves. Unknown members wrap core.ErrNotFound; refused ones, and
+// credentials that do not parse, core.ErrVerification.
 func (r *Resolver) ResolveKey(ctx context.Context, id core.NodeID, credential []byte) (core.PublicKey, error) {
 	now := r.cfg.Now()
 	var sum [32]byte
@@ -113,7 +113,7 @@ func (r *Resolver) ResolveKey(ctx context.Context, id core.NodeID, credential []
 	}
 	ders, err := SplitCredential(credential)
 	if err != nil {
-		return nil, fmt.Errorf("trust: member %s: %w", id.Short(), err)
+		return nil, refused(id, err)
 	}
 	key, notAfter, err := r.verify(id, ders, now)
 	if err != nil {
@@ -128,20 +128,30 @@ func (r *Resolver) ResolveKey(ctx context.Context, id core.NodeID, credential []
 func (r *Resolver) verify(id core.NodeID, ders [][]byte, now time.Time) (core.PublicKey, time.Time, error) {
 	chain, err := r.cfg.Trust.ParseChain(ders, r.cfg.Schemes)
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("trust: member %s: credential: %w (%w)", id.Short(), err, core.ErrVerification)
+		return nil, time.Time{}, refused(id, fmt.Errorf("credential: %w", err))
 	}
 	if leaf := chain[0]; leaf.NodeID() != id {
 		return nil, time.Time{}, fmt.Errorf("trust: member %s presented the certificate of %s (CN=%q): %w", id.Short(), leaf.NodeID().Short(), leaf.Subject.CommonName, core.ErrVerification)
 	}
 	path, err := r.cfg.Trust.Verify(chain, pki.VerifyOptions{Now: now})
 	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("trust: member %s: %w", id.Short(), err)
+		return nil, time.Time{}, refused(id, err)
 	}
 	notAfter := path[0].NotAfter
 	for _, c := range path[1:] {
 		notAfter = minTime(notAfter, c.NotAfter)
 	}
 	return chain[0].PublicKey, notAfter, nil
+}
+
+// refused reports id's credential as one that does not verify: as
+// swim.KeyResolver requires, the error wraps core.ErrVerification, and err
+// too (core.ErrInvalidInput for a malformed credential, pki's reasons).
+func refused(id core.NodeID, err error) error {
+	if errors.Is(err, core.ErrVerification) {
+		return fmt.Errorf("trust: member %s: %w", id.Short(), err)
+	}
+	return fmt.Errorf("trust: member %s: %w (%w)", id.Short(), err, core.ErrVerification)
 }
 
 // remember caches a verified key, making room by dropping expired entries,

@@ -1,6 +1,7 @@
 package trust
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -154,6 +155,41 @@ func TestResolverRules(t *testing.T) {
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tc.id, core.NodeIDOf(key))
+		})
+	}
+}
+
+// A credential that does not parse is one that fails to verify: the
+// swim.KeyResolver contract has it wrap core.ErrVerification, and the
+// resolver keeps core.ErrInvalidInput for the parse failure beneath.
+func TestResolverRefusesMalformedCredentialsAsVerificationFailures(t *testing.T) {
+	f := newFixture(t)
+	cred := f.ids["a"].Credential()
+	leaf := f.a.Chain[0].Raw
+	tooLong := bytes.Repeat(leaf, pki.MaxChainLength+1)
+	forged := bytes.Clone(cred)
+	forged[len(leaf)-1] ^= 1 // the last byte of the leaf's signature
+	for _, tc := range []struct {
+		rule       string
+		credential []byte
+		want       []error
+	}{
+		{"truncated DER", []byte{0x30, 0x03, 1, 2}, []error{core.ErrVerification, core.ErrInvalidInput}},
+		{"not a DER SEQUENCE", []byte{0x04, 0x00}, []error{core.ErrVerification, core.ErrInvalidInput}},
+		{"trailing bytes after the chain", append(bytes.Clone(cred), 0x30), []error{core.ErrVerification, core.ErrInvalidInput}},
+		{"more certificates than a chain may hold", tooLong, []error{core.ErrVerification, core.ErrInvalidInput}},
+		{"a SEQUENCE that is no certificate", []byte{0x30, 0x00}, []error{core.ErrVerification, core.ErrInvalidInput}},
+		{"a leaf whose signature was changed", forged, []error{core.ErrVerification}},
+	} {
+		t.Run(tc.rule, func(t *testing.T) {
+			r := NewResolver(ResolverConfig{Trust: f.store(t), Schemes: pqc.SignatureSchemes()})
+			key, err := r.ResolveKey(context.Background(), f.a.ID, tc.credential)
+			for _, want := range tc.want {
+				require.ErrorIs(t, err, want)
+			}
+			assert.Nil(t, key)
+			_, err = r.ResolveKey(context.Background(), f.a.ID, nil)
+			require.ErrorIs(t, err, core.ErrNotFound, "nothing is cached from a refused credential")
 		})
 	}
 }
