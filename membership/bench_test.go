@@ -1,8 +1,10 @@
 package membership_test
 
 import (
+	"encoding/binary"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/snowmerak/clustering/core"
 	"github.com/snowmerak/clustering/membership"
@@ -61,6 +63,34 @@ func BenchmarkOwner(b *testing.B) {
 			ns := nsPerOp(b)
 			b.ReportMetric(seedNs/ns, "seed/this")
 			b.ReportMetric(ns/hashNs, "x-hash")
+		})
+		// Random keys over a space far larger than any cache: each lookup
+		// touches a cold line of the partition table (32 MiB at N = 1000),
+		// which is what an application hashing uniformly random keys pays.
+		// x-hash compares with hashing the same generated keys.
+		b.Run(fmt.Sprint("OwnerRandomKeys/N=", n), func(b *testing.B) {
+			b.ReportAllocs()
+			var kb [12]byte
+			copy(kb[:], "key-")
+			var hashOnly float64
+			for i := range 1 << 20 {
+				binary.LittleEndian.PutUint64(kb[4:], uint64(i)*0x9e3779b97f4a7c15)
+				sink += xxh3.Hash(kb[:])
+			}
+			start := time.Now()
+			for i := range 1 << 20 {
+				binary.LittleEndian.PutUint64(kb[4:], uint64(i)*0x9e3779b97f4a7c15)
+				sink += xxh3.Hash(kb[:])
+			}
+			hashOnly = float64(time.Since(start).Nanoseconds()) / (1 << 20)
+			i := uint64(0)
+			for b.Loop() {
+				binary.LittleEndian.PutUint64(kb[4:], i*0x9e3779b97f4a7c15)
+				id := p.Owner(kb[:])
+				sink += uint64(id[0])
+				i++
+			}
+			b.ReportMetric(nsPerOp(b)/hashOnly, "x-hash")
 		})
 		b.Run(fmt.Sprint("Owners3/N=", n), func(b *testing.B) {
 			b.ReportAllocs()
