@@ -195,6 +195,10 @@ func Goals() []Goal {
 			CheckValue: true, Compare: AtMost, Target: 10, ZeroAllocs: true})
 	}
 	for _, n := range []int{10, 100, 1000} {
+		gs = append(gs, Goal{Issue: 5, Name: fmt.Sprintf("lookup of uncached random keys, N=%d (ns; baseline: the lookup of 1024 hot keys)", n),
+			Value: Metric{owner(fmt.Sprintf("OwnerRandomKeys/N=%d", n)), "ns/op"}, Baseline: Metric{owner(fmt.Sprintf("Owner/N=%d", n)), "ns/op"}})
+	}
+	for _, n := range []int{10, 100, 1000} {
 		q := integ(fmt.Sprintf("BenchmarkPlacementQuality/N=%d", n))
 		gs = append(gs,
 			Goal{Issue: 5, Name: fmt.Sprintf("join moves ≤ 1.1× the ideal share, N=%d", n),
