@@ -57,10 +57,11 @@ type PlacementConfig struct {
 // 2^16 partition groups whose HRW candidate lists are chosen for topology
 // spread (distinct zones, then racks, then members).
 type Placement struct {
-	ids      []core.NodeID
-	zone     []uint32 // member index → zone class (Region, Zone)
-	rack     []uint32 // member index → rack class (Region, Zone, Rack)
-	shift    uint     // 64 - log2(partitions)
+	n        int           // members placed
+	ids      []core.NodeID // member index → ID; the empty placement has one zero ID
+	zone     []uint32      // member index → zone class (Region, Zone)
+	rack     []uint32      // member index → rack class (Region, Zone, Rack)
+	shift    uint          // 64 - log2(partitions)
 	primary  []uint16
 	rshift   uint // 64 - log2(replica groups)
 	cands    []uint16
@@ -96,6 +97,7 @@ func NewPlacement(members []core.Member, cfg PlacementConfig) (*Placement, error
 		}
 	}
 	p := &Placement{
+		n:        len(ms),
 		ids:      make([]core.NodeID, len(ms)),
 		zone:     make([]uint32, len(ms)),
 		rack:     make([]uint32, len(ms)),
@@ -104,6 +106,9 @@ func NewPlacement(members []core.Member, cfg PlacementConfig) (*Placement, error
 		replicas: r,
 	}
 	if len(ms) == 0 {
+		// One partition owned by the zero ID keeps Owner free of a branch
+		// (a shift by 64 yields 0), so it stays small enough to inline.
+		p.ids, p.primary, p.shift = make([]core.NodeID, 1), make([]uint16, 1), 64
 		return p, nil
 	}
 	zones, racks := map[[2]string]uint32{}, map[[3]string]uint32{}
@@ -165,26 +170,18 @@ func (p *Placement) Partitions() int { return 1 << (64 - p.shift) }
 func (p *Placement) Replicas() int { return p.replicas }
 
 // Len returns the number of members placed.
-func (p *Placement) Len() int { return len(p.ids) }
+func (p *Placement) Len() int { return p.n }
 
 // Partition returns the primary-table partition of key.
 func (p *Placement) Partition(key []byte) int { return int(xxh3.Hash(key) >> p.shift) }
 
 // PartitionOwner returns the owner of primary-table partition i (0 ≤ i <
 // Partitions()), or the zero NodeID when the placement is empty.
-func (p *Placement) PartitionOwner(i int) core.NodeID {
-	if len(p.ids) == 0 {
-		return core.NodeID{}
-	}
-	return p.ids[p.primary[i]]
-}
+func (p *Placement) PartitionOwner(i int) core.NodeID { return p.ids[p.primary[i]] }
 
 // Owner returns the member that owns key, or the zero NodeID when the
-// placement is empty.
+// placement is empty. It is small enough for the compiler to inline.
 func (p *Placement) Owner(key []byte) core.NodeID {
-	if len(p.ids) == 0 {
-		return core.NodeID{}
-	}
 	return p.ids[p.primary[xxh3.Hash(key)>>p.shift]]
 }
 
@@ -193,7 +190,7 @@ func (p *Placement) Owner(key []byte) core.NodeID {
 // over as many zones and then racks as there are. n is capped at Replicas
 // and at the number of members.
 func (p *Placement) Owners(key []byte, n int, dst []core.NodeID) []core.NodeID {
-	n = min(n, p.replicas, len(p.ids))
+	n = min(n, p.replicas, p.n)
 	if n <= 0 {
 		return dst
 	}
