@@ -22,7 +22,8 @@
 //     end it at once. Dialing a peer that already has a session returns it.
 //   - Config.Policy decides who may connect: a MemberRepo allow-list, a
 //     pki.TrustStore, pinned NodeIDs — every configured tier must agree, and
-//     it is re-checked at every rekey.
+//     it is re-checked at every rekey, or at once for every session by
+//     Endpoint.Revalidate after the trust store or the repo changed.
 //   - Crypto comes in through core.Suite (KEM, signature schemes, AEAD);
 //     this package holds no algorithm of its own beyond SHA-256, HMAC and
 //     HKDF from the standard library.

@@ -31,6 +31,10 @@ var (
 	// ErrSessionReplaced reports a session superseded by a new session with
 	// the same peer (the peer restarted and dialed again).
 	ErrSessionReplaced = errors.New("transport: session replaced by a new one with the same peer")
+	// ErrNoLongerTrusted reports a session that Revalidate closed because its
+	// peer no longer passes the peer policy (a certificate revoked or
+	// expired since, a root removed, a member deleted); it wraps ErrRefused.
+	ErrNoLongerTrusted = fmt.Errorf("transport: peer no longer passes the policy: %w", ErrRefused)
 	// ErrMessageTooLarge reports a message or datagram over its size limit;
 	// it wraps core.ErrInvalidInput.
 	ErrMessageTooLarge = fmt.Errorf("transport: message too large: %w", core.ErrInvalidInput)

@@ -20,6 +20,7 @@ import (
 type memberRepo struct {
 	mu      sync.Mutex
 	members map[core.NodeID]core.Member
+	err     error // when set, Get fails with it
 }
 
 func newMemberRepo(ids ...core.NodeID) *memberRepo {
@@ -37,6 +38,9 @@ func (r *memberRepo) List(context.Context) ([]core.Member, int64, error) {
 func (r *memberRepo) Get(_ context.Context, id core.NodeID) (core.Member, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.err != nil {
+		return core.Member{}, r.err
+	}
 	m, ok := r.members[id]
 	if !ok {
 		return core.Member{}, fmt.Errorf("member %s: %w", id.Short(), core.ErrNotFound)
