@@ -57,6 +57,8 @@ type cluster struct {
 	credential []byte
 	// onEvent, if set, also sees every event as it is delivered.
 	onEvent func(observer int, ev swim.Event)
+	// keysOf, if set, gives node i a key resolver of its own (nil: keys).
+	keysOf func(i int) swim.KeyResolver
 }
 
 // newCluster prepares size identities (all in the allow-list) without
@@ -105,6 +107,11 @@ func (c *cluster) start(i int) *swim.Node {
 	cfg := c.cfg
 	cfg.Signer = c.signers[i]
 	cfg.Keys = c.keys
+	if c.keysOf != nil {
+		if k := c.keysOf(i); k != nil {
+			cfg.Keys = k
+		}
+	}
 	cfg.Meta = swim.Meta{Zone: fmt.Sprintf("z%d", i%3), Weight: 1, Addr: c.addr(i)}
 	cfg.Rand = rand.New(rand.NewPCG(uint64(c.seed), uint64(i)))
 	cfg.Credential = c.credential

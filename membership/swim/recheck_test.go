@@ -1,0 +1,90 @@
+package swim_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/snowmerak/clustering/core"
+	"github.com/snowmerak/clustering/membership/swim"
+)
+
+// trustSwitch is a key resolver whose verdict on a member can change, as a
+// trust store's does when it learns a revocation.
+type trustSwitch struct {
+	next swim.KeyResolver
+	mu   sync.Mutex
+	errs map[core.NodeID]error
+}
+
+func (s *trustSwitch) set(id core.NodeID, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.errs[id] = err
+}
+
+func (s *trustSwitch) ResolveKey(ctx context.Context, id core.NodeID, credential []byte) (core.PublicKey, error) {
+	s.mu.Lock()
+	err := s.errs[id]
+	s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	return s.next.ResolveKey(ctx, id, credential)
+}
+
+// A member whose key the resolver now refuses is declared dead by Recheck
+// at once and its records no longer count there, while nodes that still
+// trust it keep it alive; a member whose key fails to resolve for a local
+// reason is kept; and once the key resolves again the member comes back.
+func TestRecheckDeclaresRefusedMembersDead(t *testing.T) {
+	const size = 5
+	cfg := swim.DefaultLANConfig()
+	c := newCluster(t, size, *seedFlag, cfg, nil)
+	sw := &trustSwitch{next: c.keys, errs: map[core.NodeID]error{}}
+	c.keysOf = func(i int) swim.KeyResolver {
+		if i == 0 {
+			return sw
+		}
+		return nil
+	}
+	c.bootstrap(size)
+
+	dead, err := c.nodes[0].Recheck(context.Background())
+	require.NoError(t, err)
+	require.Empty(t, dead, "nothing changed: nobody declared dead")
+
+	revoked, unreachable := 4, 3
+	sw.set(c.ids[revoked], core.ErrVerification)
+	sw.set(c.ids[unreachable], errors.New("registry does not answer"))
+	dead, err = c.nodes[0].Recheck(context.Background())
+	require.ErrorContains(t, err, "registry does not answer")
+	assert.Equal(t, []core.NodeID{c.ids[revoked]}, dead)
+	assert.Equal(t, swim.StateDead, c.state(0, revoked), "declared dead at once")
+	assert.Equal(t, swim.StateAlive, c.state(0, unreachable), "a local failure condemns nobody")
+	sw.set(c.ids[unreachable], nil)
+
+	// The member refutes elsewhere; node 0 refuses its records throughout.
+	rejected := c.nodes[0].Stats().Rejected
+	c.clock.RunFor(3 * cfg.PushPullInterval)
+	assert.NotEqual(t, swim.StateAlive, c.state(0, revoked), "a refused member came back")
+	assert.Greater(t, c.nodes[0].Stats().Rejected, rejected, "no record of the refused member reached node 0")
+	for _, o := range []int{1, 2, 3} {
+		assert.Equal(t, swim.StateAlive, c.state(o, revoked), "node %d, which still trusts the member, lost it", o)
+	}
+	assert.Equal(t, swim.StateAlive, c.state(0, unreachable))
+
+	// Trusted again: its newer records count and it is alive once more.
+	sw.set(c.ids[revoked], nil)
+	_, ok := c.runUntil(3*cfg.PushPullInterval, func() bool { return c.state(0, revoked) == swim.StateAlive })
+	assert.True(t, ok, "the member did not come back once trusted again")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = c.nodes[0].Recheck(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+}
