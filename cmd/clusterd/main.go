@@ -7,6 +7,7 @@
 //	clusterd dev                     a three-node demo on loopback
 //	clusterd members                 list members, from a running node
 //	clusterd status                  summarise a running node
+//	clusterd reload                  apply changed trust files to a running node
 //
 // Errors print one line to stderr and exit with status 1; bad flags exit
 // with status 2. See README.md for the configuration file.
@@ -25,6 +26,7 @@ func commands() []cliutil.Command {
 		{Name: "dev", Summary: "start three nodes on loopback with a throwaway PKI and show the story", Run: runDev},
 		{Name: "members", Summary: "list the members a running node sees", Run: runMembers},
 		{Name: "status", Summary: "summarise a running node", Run: runStatus},
+		{Name: "reload", Summary: "make a running node read its trust roots and revocation lists again", Run: runReload},
 	}
 }
 

@@ -73,7 +73,7 @@ func (p *process) wait(t *testing.T, d time.Duration) error {
 	}
 }
 
-// cluster is three clusterd processes on 127.0.0.1 sharing a CSV registry.
+// threeNodes is clusterd processes on 127.0.0.1 sharing a CSV registry.
 type threeNodes struct {
 	t     *testing.T
 	bin   string
@@ -81,6 +81,62 @@ type threeNodes struct {
 	pki   *devpki.PKI
 	nodes map[string]devpki.Node
 	procs []*process
+	// crl, when set, is every node's revocation list file.
+	crl string
+}
+
+// newThreeNodes makes the PKI of the named nodes; at the end of the test
+// every process still running is killed (and its log shown on failure).
+func newThreeNodes(t *testing.T, names ...string) *threeNodes {
+	c := &threeNodes{t: t, bin: clusterdBin.Path(t), dir: shortDir(t)}
+	c.pki, c.nodes = testPKI(t, c.dir, names...)
+	t.Cleanup(func() {
+		for _, p := range c.procs {
+			if !p.exited() {
+				p.cmd.Process.Kill()
+				<-p.done
+			}
+			if t.Failed() {
+				t.Logf("---- %s log ----\n%s", p.name, p.output())
+			}
+		}
+	})
+	return c
+}
+
+// id is the NodeID of the named node, as the admin socket writes it.
+func (c *threeNodes) id(name string) string { return c.nodes[name].ID.String() }
+
+// startAll starts the named nodes, the first as the seed of the others,
+// and waits until every one sees every other alive.
+func (c *threeNodes) startAll(names ...string) []*process {
+	c.t.Helper()
+	first := c.start(names[0])
+	var st admin.Status
+	require.True(c.t, until(20*time.Second, func() bool { return c.query(first, "status", &st) == nil }), "%s did not come up", names[0])
+	procs := []*process{first}
+	for i, name := range names[1:] {
+		seed := c.id(names[0]) + "@" + st.Addr
+		if i%2 == 1 {
+			seed = st.Addr // address only: the trust roots vouch for the seed
+		}
+		procs = append(procs, c.start(name, seed))
+	}
+	require.True(c.t, until(30*time.Second, func() bool {
+		for _, p := range procs {
+			s := c.states(p)
+			if len(s) != len(names) {
+				return false
+			}
+			for _, name := range names {
+				if s[c.id(name)] != "alive" {
+					return false
+				}
+			}
+		}
+		return true
+	}), "the processes did not all see each other alive")
+	return procs
 }
 
 // swimOverrides make detection take seconds; the bound is computed from them.
@@ -89,6 +145,10 @@ const swimOverrides = "swim: {profile: local, probe_interval: 500ms, probe_timeo
 func (c *threeNodes) start(name string, seeds ...string) *process {
 	c.t.Helper()
 	n := c.nodes[name]
+	crl := ""
+	if c.crl != "" {
+		crl = fmt.Sprintf(", revocation_lists: [%q]", c.crl)
+	}
 	seedList := ""
 	if len(seeds) > 0 {
 		seedList = fmt.Sprintf("seeds: [%q]\n", strings.Join(seeds, `", "`))
@@ -98,11 +158,11 @@ listen: 127.0.0.1:0
 %sjoin_timeout: 20s
 topology: {region: test, zone: zone-%s, rack: r1, weight: 1}
 repo: {kind: csv, csv: {path: members.csv, poll_interval: 100ms}}
-trust: {roots: %q}
+trust: {roots: %q%s}
 %smetrics: {listen: "127.0.0.1:0"}
 admin: {socket: %s.sock}
 log: {level: debug, format: text}
-`, n.CertFile, n.KeyFile, seedList, name, c.pki.RootFile, swimOverrides, name)
+`, n.CertFile, n.KeyFile, seedList, name, c.pki.RootFile, crl, swimOverrides, name)
 	path := filepath.Join(c.dir, name+".yaml")
 	require.NoError(c.t, os.WriteFile(path, []byte(cfg), 0o600))
 	p := &process{name: name, socket: filepath.Join(c.dir, name+".sock"), done: make(chan struct{})}
@@ -162,38 +222,10 @@ var metricsURL = regexp.MustCompile(`metrics=(http://\S+/metrics)`)
 // cluster, detect a kill -9 within the configured bound, and leave cleanly
 // on SIGTERM.
 func TestThreeProcesses(t *testing.T) {
-	c := &threeNodes{t: t, bin: clusterdBin.Path(t), dir: shortDir(t)}
-	c.pki, c.nodes = testPKI(t, c.dir, "n1", "n2", "n3")
-	t.Cleanup(func() {
-		for _, p := range c.procs {
-			if !p.exited() {
-				p.cmd.Process.Kill()
-				<-p.done
-			}
-			if t.Failed() {
-				t.Logf("---- %s log ----\n%s", p.name, p.output())
-			}
-		}
-	})
-	id := func(name string) string { return c.nodes[name].ID.String() }
-
-	n1 := c.start("n1")
-	var st admin.Status
-	require.True(t, until(20*time.Second, func() bool { return c.query(n1, "status", &st) == nil }), "n1 did not come up")
-	seed := id("n1") + "@" + st.Addr
-	n2 := c.start("n2", seed)
-	n3 := c.start("n3", st.Addr) // address only: the trust roots vouch for n1
-	procs := []*process{n1, n2, n3}
-
-	require.True(t, until(30*time.Second, func() bool {
-		for _, p := range procs {
-			s := c.states(p)
-			if len(s) != 3 || s[id("n1")] != "alive" || s[id("n2")] != "alive" || s[id("n3")] != "alive" {
-				return false
-			}
-		}
-		return true
-	}), "the three processes did not all see each other alive")
+	c := newThreeNodes(t, "n1", "n2", "n3")
+	id := c.id
+	procs := c.startAll("n1", "n2", "n3")
+	n1, n2, n3 := procs[0], procs[1], procs[2]
 
 	// The shared CSV registry holds the three records, each written by its node.
 	repo, err := csvrepo.Open(filepath.Join(c.dir, "members.csv"), csvrepo.WithPollInterval(0))
@@ -278,4 +310,43 @@ func checkMetrics(t *testing.T, p *process) {
 	assert.Contains(t, series, "clusterd_transport_replay_drops_total")
 	assert.Contains(t, series, "clusterd_transport_cookie_replies_total")
 	assert.Contains(t, series, "clusterd_transport_rekeys_total")
+}
+
+// A certificate revoked while the cluster runs: the CA's new revocation
+// list reaches n1 by SIGHUP and n2 by "clusterd reload"; both declare n3
+// dead and refuse it from then on, without a restart.
+func TestRevocationReachesRunningProcesses(t *testing.T) {
+	c := newThreeNodes(t, "n1", "n2", "n3")
+	empty, err := c.pki.Revoke(1)
+	require.NoError(t, err)
+	c.crl = filepath.Join(c.dir, "cluster.crl")
+	copyFile(t, empty, c.crl)
+	procs := c.startAll("n1", "n2", "n3")
+	n1, n2 := procs[0], procs[1]
+
+	revokesN3, err := c.pki.Revoke(2, c.nodes["n3"].Chain[0])
+	require.NoError(t, err)
+	copyFile(t, revokesN3, c.crl)
+	require.NoError(t, n1.cmd.Process.Signal(syscall.SIGHUP))
+	var r admin.Reload
+	require.NoError(t, c.query(n2, "reload", &r))
+	assert.Equal(t, 1, r.Revoked)
+	assert.Equal(t, 1, r.Evicted, "n2 did not declare n3 dead")
+
+	require.True(t, until(10*time.Second, func() bool {
+		return c.states(n1)[c.id("n3")] == "dead" && c.states(n2)[c.id("n3")] == "dead"
+	}), "n1 and n2 did not both declare the revoked n3 dead")
+	assert.Regexp(t, `trust reloaded.*revoked=1.*evicted=1`, n1.output(), "n1 did not act on SIGHUP")
+	for _, p := range []*process{n1, n2} {
+		assert.Equal(t, "alive", c.states(p)[c.id("n1")])
+		assert.Equal(t, "alive", c.states(p)[c.id("n2")])
+	}
+}
+
+// copyFile replaces dst's content with src's.
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(dst, data, 0o644))
 }

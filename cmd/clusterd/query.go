@@ -66,6 +66,29 @@ func runMembers(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
+func runReload(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := cliutil.NewFlagSet("clusterd reload", "[-config FILE | -socket PATH] [-json]",
+		"Makes a running node read its trust files again, through its local admin\nsocket, as SIGHUP does: the roots replace its roots (if they still vouch for\nthe node), newer revocation lists install, sessions with peers that no\nlonger pass close, and members whose certificates are refused are declared\ndead in its view. Exits 1 if a file failed (the rest is applied).", stderr)
+	var q queryFlags
+	q.register(fs)
+	if err := cliutil.ParseFlags(fs, args); err != nil {
+		return err
+	}
+	resp, err := q.query(ctx, admin.CommandReload)
+	if resp != nil && resp.Reload != nil {
+		if q.json {
+			if perr := printJSON(stdout, resp.Reload); perr != nil {
+				return perr
+			}
+		} else {
+			r := resp.Reload
+			fmt.Fprintf(stdout, "trust: %d root(s), %d revocation list(s) revoking %d certificate(s); closed %d session(s); declared %d member(s) dead\n",
+				r.Roots, r.RevocationLists, r.Revoked, r.ClosedSessions, r.Evicted)
+		}
+	}
+	return err
+}
+
 func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cliutil.NewFlagSet("clusterd status", "[-config FILE | -socket PATH] [-json]",
 		"Summarises a running node through its local admin socket: identity, member\ncounts, sessions, registry and placement ownership.", stderr)

@@ -24,7 +24,7 @@ const shutdownTimeout = 10 * time.Second
 
 func runNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 	fs := cliutil.NewFlagSet("clusterd run", "-config FILE",
-		"Runs a node until SIGINT or SIGTERM, then leaves the cluster gracefully: it\nannounces its departure, waits for the announcement to spread, closes its\nsessions and exits 0. See README.md for the configuration file.", stderr)
+		"Runs a node until SIGINT or SIGTERM, then leaves the cluster gracefully: it\nannounces its departure, waits for the announcement to spread, closes its\nsessions and exits 0. SIGHUP makes it read its trust roots and revocation\nlists again (as clusterd reload does). See README.md for the configuration file.", stderr)
 	path := fs.String("config", "clusterd.yaml", "node configuration `file` (YAML)")
 	if err := cliutil.ParseFlags(fs, args); err != nil {
 		return err
@@ -39,6 +39,9 @@ func runNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	hup := make(chan os.Signal, 1) // from now on, not the default (exit)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 
 	opts, err := node.FromConfig(ctx, c, log)
 	if err != nil {
@@ -80,7 +83,13 @@ func runNode(ctx context.Context, args []string, _, stderr io.Writer) error {
 	log.Info("clusterd running", "id", n.ID().String(), "addr", n.Addr().String(),
 		"admin", adm.Path(), "metrics", metricsAddr, "registry", opts.Registry.Kind())
 
-	<-ctx.Done()
+	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-hup:
+			_, _ = n.ReloadTrust(ctx) // logs what it did and what failed
+		}
+	}
 	log.Info("shutting down: leaving the cluster")
 	lctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()

@@ -7,6 +7,7 @@
 //
 //	→ {"command":"members"}      ← {"members":[{...}, ...]}
 //	→ {"command":"status"}       ← {"status":{...}}
+//	→ {"command":"reload"}       ← {"reload":{...}} (with "error" if a file failed)
 //	any failure                  ← {"error":"..."}
 package admin
 
@@ -23,6 +24,9 @@ import (
 const (
 	CommandMembers = "members"
 	CommandStatus  = "status"
+	// CommandReload applies changed trust files (roots, revocation lists)
+	// to the running node, as SIGHUP does.
+	CommandReload = "reload"
 )
 
 // MaxRequestSize bounds a request line.
@@ -38,6 +42,20 @@ type Response struct {
 	Error   string   `json:"error,omitempty"`
 	Members []Member `json:"members,omitempty"`
 	Status  *Status  `json:"status,omitempty"`
+	Reload  *Reload  `json:"reload,omitempty"`
+}
+
+// Reload is what a reload of the trust files did.
+type Reload struct {
+	// Roots and RevocationLists are what the trust store holds now; Revoked
+	// counts the lists' entries.
+	Roots           int `json:"roots"`
+	RevocationLists int `json:"revocation_lists"`
+	Revoked         int `json:"revoked"`
+	// ClosedSessions counts sessions closed because their peer no longer
+	// passes the trust policy; Evicted, members declared dead for it.
+	ClosedSessions int `json:"closed_sessions"`
+	Evicted        int `json:"evicted"`
 }
 
 // Member is one member as the node sees it.
@@ -133,8 +151,8 @@ func DecodeRequest(b []byte) (Request, error) {
 		return r, fmt.Errorf("admin: request: trailing data: %w", core.ErrInvalidInput)
 	}
 	switch r.Command {
-	case CommandMembers, CommandStatus:
+	case CommandMembers, CommandStatus, CommandReload:
 		return r, nil
 	}
-	return r, fmt.Errorf("admin: unknown command %q (want %s or %s): %w", r.Command, CommandMembers, CommandStatus, core.ErrInvalidInput)
+	return r, fmt.Errorf("admin: unknown command %q (want %s, %s or %s): %w", r.Command, CommandMembers, CommandStatus, CommandReload, core.ErrInvalidInput)
 }

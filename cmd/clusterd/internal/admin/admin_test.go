@@ -2,6 +2,7 @@ package admin
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -22,7 +23,11 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-type fakeSource struct{}
+type fakeSource struct{ reloadErr error }
+
+func (f fakeSource) Reload(context.Context) (Reload, error) {
+	return Reload{Roots: 1, RevocationLists: 1, Revoked: 2, ClosedSessions: 1, Evicted: 1}, f.reloadErr
+}
 
 func (fakeSource) Members() []Member {
 	return []Member{{ID: "aa", Self: true, State: "alive", Zone: "z1", Weight: 1}, {ID: "bb", State: "dead", RTT: Duration(1500 * time.Microsecond)}}
@@ -71,9 +76,28 @@ func TestQueryAnswersCommands(t *testing.T) {
 	require.NotNil(t, resp.Status)
 	assert.Equal(t, fakeSource{}.Status(), *resp.Status)
 
+	resp, err = Query(ctxT(t), path, CommandReload)
+	require.NoError(t, err)
+	require.NotNil(t, resp.Reload)
+	assert.Equal(t, Reload{Roots: 1, RevocationLists: 1, Revoked: 2, ClosedSessions: 1, Evicted: 1}, *resp.Reload)
+
 	_, err = Query(ctxT(t), path, "shutdown")
 	require.ErrorIs(t, err, ErrServer)
 	assert.Contains(t, err.Error(), `unknown command "shutdown"`)
+}
+
+// A reload that partly failed answers what it did and the failure.
+func TestReloadFailureCarriesTheResult(t *testing.T) {
+	path := socketPath(t)
+	s, err := Listen(path, fakeSource{reloadErr: errors.New("revocation list x.crl: not PEM")}, quiet)
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	resp, err := Query(ctxT(t), path, CommandReload)
+	require.ErrorIs(t, err, ErrServer)
+	assert.ErrorContains(t, err, "x.crl: not PEM")
+	require.NotNil(t, resp)
+	require.NotNil(t, resp.Reload)
+	assert.Equal(t, 1, resp.Reload.Evicted)
 }
 
 func TestServerRefusesBadRequests(t *testing.T) {

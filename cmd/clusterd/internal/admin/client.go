@@ -15,8 +15,8 @@ const MaxResponseSize = 16 << 20
 var ErrServer = errors.New("admin: node refused the request")
 
 // Query sends one command to the node at the socket path and returns its
-// answer; an answer carrying an error is returned as an error wrapping
-// ErrServer.
+// answer; an answer carrying an error is returned too, with an error
+// wrapping ErrServer.
 func Query(ctx context.Context, path, command string) (*Response, error) {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "unix", path)
@@ -40,7 +40,7 @@ func Query(ctx context.Context, path, command string) (*Response, error) {
 		return nil, fmt.Errorf("admin: read answer: %w", err)
 	}
 	if resp.Error != "" {
-		return nil, fmt.Errorf("%w: %s", ErrServer, resp.Error)
+		return &resp, fmt.Errorf("%w: %s", ErrServer, resp.Error)
 	}
 	return &resp, nil
 }

@@ -22,6 +22,10 @@ func (node) Status() admin.Status {
 	return admin.Status{ID: "0a7a5cbb6d115438", Members: map[string]int{"alive": 1}}
 }
 
+func (node) Reload(context.Context) (admin.Reload, error) {
+	return admin.Reload{Roots: 1}, nil
+}
+
 // A node serves its admin socket; "clusterd members" queries it.
 func Example() {
 	dir, _ := os.MkdirTemp("", "admin-example-")

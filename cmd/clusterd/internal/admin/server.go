@@ -2,6 +2,7 @@ package admin
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,6 +28,9 @@ const (
 type Source interface {
 	Members() []Member
 	Status() Status
+	// Reload applies changed trust files; an error names what failed, the
+	// Reload what was done regardless.
+	Reload(ctx context.Context) (Reload, error)
 }
 
 // Server serves a Source on a unix socket.
@@ -155,6 +159,15 @@ func (s *Server) answer(line []byte) Response {
 	switch req.Command {
 	case CommandMembers:
 		return Response{Members: s.src.Members()}
+	case CommandReload:
+		ctx, cancel := context.WithTimeout(context.Background(), connTimeout)
+		defer cancel()
+		r, err := s.src.Reload(ctx)
+		resp := Response{Reload: &r}
+		if err != nil {
+			resp.Error = err.Error()
+		}
+		return resp
 	default:
 		st := s.src.Status()
 		return Response{Status: &st}

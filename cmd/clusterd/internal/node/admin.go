@@ -18,6 +18,15 @@ func (n *Node) Admin() admin.Source { return adminSource{n} }
 
 type adminSource struct{ n *Node }
 
+// Reload applies changed trust files (Node.ReloadTrust).
+func (a adminSource) Reload(ctx context.Context) (admin.Reload, error) {
+	r, err := a.n.ReloadTrust(ctx)
+	return admin.Reload{
+		Roots: r.Trust.Roots, RevocationLists: r.Trust.RevocationLists, Revoked: r.Trust.Revoked,
+		ClosedSessions: r.ClosedSessions, Evicted: r.Evicted,
+	}, err
+}
+
 // Members lists SWIM's members with their share of the current view.
 func (a adminSource) Members() []admin.Member {
 	n := a.n

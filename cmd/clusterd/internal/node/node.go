@@ -39,6 +39,10 @@ type Options struct {
 	Suite core.Suite
 	// Trust verifies peers' certificate chains. Required.
 	Trust *pki.TrustStore
+	// RootsFile and RevocationLists are the files Trust was loaded from;
+	// ReloadTrust reads them again (none: it only re-checks the peers).
+	RootsFile       string
+	RevocationLists []string
 	// AllowList admits only peers listed in Registry; Pinned, when set,
 	// only these NodeIDs.
 	AllowList bool
@@ -87,6 +91,7 @@ type Node struct {
 	endpoint *transport.Endpoint
 	msgr     *transport.Messenger
 	swim     *swim.Node
+	keys     *trust.Resolver
 	views    *viewBuilder
 
 	cancel context.CancelFunc
@@ -194,7 +199,8 @@ func (n *Node) startSWIM() error {
 	if o.AllowList {
 		rc.Members = o.Registry.Repo()
 	}
-	sc.Keys = trust.NewResolver(rc)
+	n.keys = trust.NewResolver(rc)
+	sc.Keys = n.keys
 	sc.Credential = o.Identity.Credential()
 	sc.Meta = swim.Meta{
 		Region: o.Topology.Region, Zone: o.Topology.Zone, Rack: o.Topology.Rack,

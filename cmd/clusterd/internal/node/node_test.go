@@ -54,15 +54,23 @@ type cluster struct {
 	pki      *devpki.PKI
 	registry core.MemberRepo
 	trust    *pki.TrustStore
+	suite    core.Suite
 }
 
+// newCluster is a cluster with the standard library's crypto (fast).
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
-	p, err := devpki.New(t.TempDir(), "node-test", coretest.Ed25519, time.Now())
+	return newClusterWith(t, coretest.Ed25519, coretest.Suite())
+}
+
+// newClusterWith is a cluster whose PKI uses scheme and whose nodes suite.
+func newClusterWith(t *testing.T, scheme core.SignatureScheme, suite core.Suite) *cluster {
+	t.Helper()
+	p, err := devpki.New(t.TempDir(), "node-test", scheme, time.Now())
 	require.NoError(t, err)
 	repo := memrepo.New()
 	t.Cleanup(func() { repo.Close() })
-	return &cluster{t: t, net: fakenet.New(1), pki: p, registry: repo, trust: pki.NewTrustStore(p.Root)}
+	return &cluster{t: t, net: fakenet.New(1), pki: p, registry: repo, trust: pki.NewTrustStore(p.Root), suite: suite}
 }
 
 // options returns a node's options on address ip:7946.
@@ -74,7 +82,7 @@ func (c *cluster) options(name, ip string, seeds ...config.Seed) Options {
 	require.NoError(c.t, err)
 	return Options{
 		Identity: trust.Identity{Signer: n.Key, Chain: n.Chain},
-		Suite:    coretest.Suite(), Trust: c.trust,
+		Suite:    c.suite, Trust: c.trust,
 		Registry: registry.Wrap(c.registry), Register: true,
 		Conn: conn, Seeds: seeds, JoinTimeout: 5 * time.Second,
 		Topology: config.Topology{Zone: "zone-" + name, Weight: 1},

@@ -25,6 +25,7 @@ func FromConfig(ctx context.Context, c *config.Config, log *slog.Logger) (Option
 		Listen: c.Listen, Seeds: c.ParsedSeeds(), JoinTimeout: c.JoinTimeout,
 		AllowList: c.Trust.AllowList, Register: c.Registers(),
 		Topology: c.Topology, Replicas: c.Placement.Replicas, Logger: log,
+		RootsFile: c.Trust.Roots, RevocationLists: c.Trust.RevocationLists,
 	}
 	switch c.Suite {
 	case "cnsa2":

@@ -112,12 +112,9 @@ func SplitCredential(b []byte) ([][]byte, error) {
 
 // LoadTrustStore reads the trusted roots and installs the revocation lists.
 func LoadTrustStore(rootsPath string, revocationLists []string, now time.Time) (*pki.TrustStore, error) {
-	roots, err := cliutil.LoadCertificates(rootsPath)
+	roots, err := loadRoots(rootsPath)
 	if err != nil {
-		return nil, fmt.Errorf("trust roots: %w", err)
-	}
-	if len(roots) == 0 {
-		return nil, fmt.Errorf("trust roots: %s holds no certificate: %w", rootsPath, core.ErrInvalidInput)
+		return nil, err
 	}
 	ts := pki.NewTrustStore(roots...)
 	var errs []error
@@ -130,6 +127,18 @@ func LoadTrustStore(rootsPath string, revocationLists []string, now time.Time) (
 		return nil, errors.Join(errs...)
 	}
 	return ts, nil
+}
+
+// loadRoots reads the trusted roots, at least one.
+func loadRoots(path string) ([]*pki.Certificate, error) {
+	roots, err := cliutil.LoadCertificates(path)
+	if err != nil {
+		return nil, fmt.Errorf("trust roots: %w", err)
+	}
+	if len(roots) == 0 {
+		return nil, fmt.Errorf("trust roots: %s holds no certificate: %w", path, core.ErrInvalidInput)
+	}
+	return roots, nil
 }
 
 // addRevocationList installs the revocation list in path.

@@ -52,6 +52,7 @@ type Resolver struct {
 
 	mu    sync.Mutex
 	cache map[core.NodeID]cached
+	gen   uint64 // Flush count: a verification begun before a Flush is not cached
 }
 
 // cached is a verified key and what it was verified from.
@@ -93,6 +94,7 @@ func (r *Resolver) ResolveKey(ctx context.Context, id core.NodeID, credential []
 	}
 	r.mu.Lock()
 	c, ok := r.cache[id]
+	gen := r.gen
 	r.mu.Unlock()
 	if ok && now.Before(c.expires) && (len(credential) == 0 || c.credential == sum) {
 		return c.key, nil
@@ -119,7 +121,7 @@ func (r *Resolver) ResolveKey(ctx context.Context, id core.NodeID, credential []
 	if err != nil {
 		return nil, err
 	}
-	r.remember(id, cached{credential: sum, key: key, expires: minTime(now.Add(r.cfg.CacheTTL), notAfter)})
+	r.remember(gen, id, cached{credential: sum, key: key, expires: minTime(now.Add(r.cfg.CacheTTL), notAfter)})
 	return key, nil
 }
 
@@ -154,11 +156,25 @@ func refused(id core.NodeID, err error) error {
 	return fmt.Errorf("trust: member %s: %w (%w)", id.Short(), err, core.ErrVerification)
 }
 
-// remember caches a verified key, making room by dropping expired entries,
-// then arbitrary ones.
-func (r *Resolver) remember(id core.NodeID, c cached) {
+// Flush forgets every verified key, so each member's chain is checked again
+// against the trust store as it is now: call it after the store changed
+// (a revocation list installed, a root removed).
+func (r *Resolver) Flush() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	clear(r.cache)
+	r.gen++
+}
+
+// remember caches a verified key, unless the cache was flushed since the
+// verification began (generation gen), making room by dropping expired
+// entries, then arbitrary ones.
+func (r *Resolver) remember(gen uint64, id core.NodeID, c cached) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if gen != r.gen {
+		return
+	}
 	if _, ok := r.cache[id]; !ok && len(r.cache) >= r.cfg.CacheSize {
 		now := r.cfg.Now()
 		for k, v := range r.cache {

@@ -1,0 +1,58 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/snowmerak/clustering/cmd/clusterd/internal/trust"
+)
+
+// Reloaded reports what ReloadTrust did.
+type Reloaded struct {
+	// Trust is what the trust store holds now (zero when no files are
+	// configured).
+	Trust trust.Reloaded
+	// ClosedSessions counts the sessions closed because their peer no
+	// longer passes the policy.
+	ClosedSessions int
+	// Evicted counts the members declared dead because their gossip key
+	// (their certificate chain) is now refused.
+	Evicted int
+}
+
+// ReloadTrust applies changed trust material while the node runs, which
+// is how a revocation takes effect without a restart (clusterd reload, or
+// SIGHUP to clusterd run): it reads RootsFile and RevocationLists again
+// into the trust store (trust.Reload: newer lists only, roots that still
+// vouch for this node), forgets the members' verified gossip keys, closes
+// each session whose peer no longer passes the policy, and declares dead
+// each member whose chain is now refused, so it leaves this node's view
+// (swim.Node.Recheck). The steps after a failed file still run; the
+// failures are returned joined.
+func (n *Node) ReloadTrust(ctx context.Context) (Reloaded, error) {
+	o := &n.opts
+	var r Reloaded
+	var errs []error
+	if o.RootsFile != "" {
+		var err error
+		r.Trust, err = trust.Reload(o.Trust, o.Identity, o.RootsFile, o.RevocationLists, time.Now())
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	n.keys.Flush()
+	closed, err := n.endpoint.Revalidate(ctx)
+	r.ClosedSessions = closed
+	if err != nil {
+		errs = append(errs, err)
+	}
+	evicted, err := n.swim.Recheck(ctx)
+	r.Evicted = len(evicted)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	n.log.Info("trust reloaded", "roots", r.Trust.Roots, "revocation_lists", r.Trust.RevocationLists,
+		"revoked", r.Trust.Revoked, "closed_sessions", closed, "evicted", r.Evicted, "err", errors.Join(errs...))
+	return r, errors.Join(errs...)
+}
