@@ -206,3 +206,55 @@ func TestPolicyRecheckedAtRekey(t *testing.T) {
 	}
 	assert.ErrorIs(t, sa.Err(), ErrRefused)
 }
+
+// A member repo that does not answer during a rekey is a local failure,
+// not a verdict, whether it is the rekey initiator's repo or the peer's: the
+// session is kept and the rekey retried, and it ends with ErrKeysExpired
+// only if the repo stays unreachable past RejectAfter.
+func TestRekeySurvivesATemporaryRepoFailure(t *testing.T) {
+	setup := func(t *testing.T, side string) (*pair, *memberRepo, *Session) {
+		repo := newMemberRepo()
+		p := newPair(t, func(name string, c *Config) {
+			c.IdleTimeout = time.Hour // the clock jumps past the rekey time at once
+			if name == side {
+				c.Policy = PeerPolicy{Members: repo}
+			}
+		})
+		repo.members[p.a.NodeID()] = core.Member{ID: p.a.NodeID()}
+		repo.members[p.b.NodeID()] = core.Member{ID: p.b.NodeID()}
+		sa, _ := p.connect(t)
+		repo.mu.Lock()
+		repo.err = errors.New("registry unreachable")
+		repo.mu.Unlock()
+		failures := func() uint64 {
+			return p.a.Metrics().HandshakeFailures[ReasonInternal] + p.b.Metrics().HandshakeFailures[ReasonInternal]
+		}
+		before := failures()
+		p.clk.Advance(DefaultRekeyAfter + time.Second)
+		require.Eventually(t, func() bool { return failures() > before }, 5*time.Second, 5*time.Millisecond, "no rekey attempt failed")
+		return p, repo, sa
+	}
+	for _, side := range []string{"a", "b"} { // a starts the rekey
+		t.Run("repo of "+side+": kept, and rekeyed once the repo answers", func(t *testing.T) {
+			p, repo, sa := setup(t, side)
+			require.NoError(t, sa.Err(), "a repo outage ended the session")
+			repo.mu.Lock()
+			repo.err = nil
+			repo.mu.Unlock()
+			p.clk.Advance(rekeyRetryInterval + time.Second)
+			require.Eventually(t, func() bool { return p.a.Metrics().Rekeys > 0 || p.b.Metrics().Rekeys > 0 }, 5*time.Second, 5*time.Millisecond, "no rekey after the repo came back")
+			require.NoError(t, sa.Err())
+			require.NoError(t, sa.Send(ctxT(t, 5*time.Second), []byte("after the outage")))
+		})
+		t.Run("repo of "+side+": expires if the repo stays down", func(t *testing.T) {
+			p, _, sa := setup(t, side)
+			p.clk.Advance(DefaultRejectAfter)
+			select {
+			case <-sa.Done():
+			case <-time.After(5 * time.Second):
+				t.Fatal("session outlived its keys")
+			}
+			assert.ErrorIs(t, sa.Err(), ErrKeysExpired)
+		})
+	}
+}

@@ -139,7 +139,8 @@ func (s *Session) rekeyFinished(st *initiatorState) {
 
 // rekeyFailed schedules another attempt, or ends the session when the peer
 // refused us or no longer knows the session (it restarted), or when we
-// refused the peer (its certificate was revoked, it left the allow-list).
+// refused the peer (its certificate was revoked, it left the allow-list);
+// a refusal for a local failure (ReasonInternal) is retried.
 func (s *Session) rekeyFailed(st *initiatorState, herr *HandshakeError) {
 	s.mu.Lock()
 	if s.rekeying == st {
@@ -153,6 +154,9 @@ func (s *Session) rekeyFailed(st *initiatorState, herr *HandshakeError) {
 	switch {
 	case herr.Reason == ReasonStaleSession:
 		s.closeWith(fmt.Errorf("%w: the peer no longer has this session (did it restart?)", ErrPeerClosed), false)
+	case herr.Reason == ReasonInternal:
+		// A local failure on either side (a member repo that did not
+		// answer) may pass: retried, and the keys still end at RejectAfter.
 	case errors.Is(herr, ErrRefusedByPeer), errors.Is(herr, ErrRefused) && herr.Reason != ReasonDecrypt && herr.Reason != ReasonMalformed:
 		s.closeWith(fmt.Errorf("transport: rekey: %w", herr), true)
 	}
