@@ -93,6 +93,7 @@ func TestTamperedHandshakeMessagesAreRefused(t *testing.T) {
 			switch tc.detector {
 			case "a":
 				assert.NotZero(t, p.a.Metrics().AuthFailures, "initiator did not detect the tampering")
+				assert.Contains(t, err.Error(), "(last failure: "+ReasonDecrypt.String()+": m2 payload failed to authenticate", "the timeout does not name the last failure")
 			case "b":
 				assert.NotZero(t, p.b.Metrics().AuthFailures, "responder did not detect the tampering")
 			}

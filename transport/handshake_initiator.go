@@ -362,7 +362,7 @@ func (st *initiatorState) sendM3(d draftM3, head *m2Clear, keys handshakeKeys, p
 func (st *initiatorState) softFail(reason Reason, err error) {
 	st.mu.Lock()
 	st.m2Fails++
-	st.lastErr = &HandshakeError{Reason: reason, Err: err, kind: ErrRefused}
+	st.lastErr = fmt.Errorf("%s: %w", reason, err)
 	fails := st.m2Fails
 	st.mu.Unlock()
 	if fails >= m2FailureLimit {
