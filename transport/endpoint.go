@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/snowmerak/clustering/core"
@@ -61,6 +62,9 @@ type Endpoint struct {
 	closing    chan struct{}
 	closeOnce  sync.Once
 	wg         sync.WaitGroup
+	// policyEpoch counts Revalidate calls: a handshake that checked its
+	// peer in an older epoch is checked again once its session exists.
+	policyEpoch atomic.Uint64
 }
 
 // Listen starts an endpoint on conn, which it owns from now on (Close closes

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/snowmerak/clustering/core"
@@ -65,7 +66,8 @@ type initiatorState struct {
 	keys        handshakeKeys
 	peer        *peerChain
 	kp          *keypair
-	pending     *Session // the new session, started once the keys are confirmed
+	pending     *Session      // the new session, started once the keys are confirmed
+	checked     atomic.Uint64 // the policy epoch in which the responder was checked
 
 	done   chan struct{}
 	result *Session
@@ -230,6 +232,7 @@ func (st *initiatorState) processM2(msg []byte) {
 	// time it takes to be scheduled hides behind the signature) while
 	// signing here.
 	now := e.now()
+	st.checked.Store(e.policyEpoch.Load())
 	verified := make(chan verdict, 1)
 	go func() {
 		pc, reason, err := st.verifyResponder(now, v, clear, p, keys)

@@ -314,6 +314,7 @@ func (rs *responderState) processM3(msg []byte) {
 	now := e.now()
 	derived := make(chan newKeys, 1)
 	go func() { derived <- rs.trafficKeys(msg, now) }()
+	checked := e.policyEpoch.Load()
 	reason, verr := rs.verifyInitiator(now, clear, p, pc, fresh)
 	k := <-derived // always collected: the goroutine never outlives the worker
 	switch {
@@ -324,7 +325,7 @@ func (rs *responderState) processM3(msg []byte) {
 		rs.failf(ReasonInternal, "%w", k.err)
 		return
 	}
-	if reason, err := e.acceptInbound(rs, pc, p.id, k.kp, k.traffic); err != nil {
+	if reason, err := e.acceptInbound(rs, pc, p.id, k.kp, k.traffic, checked); err != nil {
 		rs.refuse(reason, err)
 		return
 	}

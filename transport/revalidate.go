@@ -12,35 +12,74 @@ import (
 // it after changing what the policy consults: a revocation list added to the
 // trust store, a root removed, a member deleted from the allow-list repo.
 // The change then takes effect at once rather than at each session's next
-// rekey; handshakes that start after it already see it.
+// rekey. A handshake that checked its peer before the call and completes
+// after it is checked again as soon as its session exists.
 //
-// A closed session's Err wraps ErrNoLongerTrusted, names the reason and
-// wraps the cause (pki.ErrRevoked, core.ErrNotFound, ...). A session whose
-// check fails for a local reason (the member repo cannot be read) is kept,
-// and its error returned; so is ctx's error if ctx ends first. Revalidate
-// returns the number of sessions it closed.
+// Chains are checked first for every session (no I/O), then the member
+// repo. A closed session's Err wraps ErrNoLongerTrusted, names the reason
+// and wraps the cause (pki.ErrRevoked, core.ErrNotFound, ...). A session
+// whose check fails for a local reason (the member repo cannot be read) is
+// kept, and its error returned; so is ctx's error if ctx ends first.
+// Revalidate returns the number of sessions it closed.
 func (e *Endpoint) Revalidate(ctx context.Context) (int, error) {
+	e.mu.Lock()
+	e.policyEpoch.Add(1)
+	sessions := make([]*Session, 0, len(e.sessions))
+	for _, s := range e.sessions {
+		sessions = append(sessions, s)
+	}
+	e.mu.Unlock()
+
 	closed := 0
+	live := sessions[:0]
+	for _, s := range sessions {
+		if reason, err := e.checkPeerChain(e.now(), s.peer); err != nil {
+			closed += s.endUntrusted(reason, err)
+		} else {
+			live = append(live, s)
+		}
+	}
 	var errs []error
-	for _, s := range e.Sessions() {
+	for _, s := range live {
 		if err := ctx.Err(); err != nil {
 			return closed, errors.Join(append(errs, err)...)
 		}
-		if s.isDone() {
-			continue
-		}
-		reason, err := e.checkPeerChain(e.now(), s.peer)
-		if err == nil {
-			reason, err = e.policy.checkMember(ctx, s.peer)
-		}
+		reason, err := e.policy.checkMember(ctx, s.peer)
 		switch {
 		case err == nil:
 		case reason == ReasonInternal:
 			errs = append(errs, fmt.Errorf("transport: revalidate session with %s: %w", s.peer.id.Short(), err))
 		default:
-			s.closeWith(fmt.Errorf("%w: %s: %w", ErrNoLongerTrusted, reason, err), true)
-			closed++
+			closed += s.endUntrusted(reason, err)
 		}
 	}
 	return closed, errors.Join(errs...)
+}
+
+// recheckLater checks s's peer against the policy on its own goroutine
+// (the member repo may do I/O) and ends s if the peer no longer passes: s's
+// handshake checked the peer before a Revalidate that did not see s.
+func (e *Endpoint) recheckLater(s *Session) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		reason, err := e.checkPeer(e.now(), s.peer)
+		switch {
+		case err == nil:
+		case reason == ReasonInternal:
+			e.cfg.Logger.Warn("transport: could not check a new session against the changed policy", "peer", s.peer.id.Short(), "err", err)
+		default:
+			s.endUntrusted(reason, err)
+		}
+	}()
+}
+
+// endUntrusted closes s, whose peer no longer passes the policy, telling
+// the peer; it returns 1 if s was still open.
+func (s *Session) endUntrusted(reason Reason, err error) int {
+	if s.isDone() {
+		return 0
+	}
+	s.closeWith(fmt.Errorf("%w: %s: %w", ErrNoLongerTrusted, reason, err), true)
+	return 1
 }

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/snowmerak/clustering/core"
+	"github.com/snowmerak/clustering/core/coretest/fakenet"
 	"github.com/snowmerak/clustering/pki"
 )
 
@@ -124,4 +126,153 @@ func TestRevalidateKeepsSessionsOnLocalFailure(t *testing.T) {
 	assert.Zero(t, n)
 	require.ErrorIs(t, err, context.Canceled)
 	require.NoError(t, sa.Err())
+}
+
+// gatedRepo is a member repo whose lookups wait until release is closed;
+// entered receives once a lookup is waiting.
+type gatedRepo struct {
+	*memberRepo
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *gatedRepo) Get(ctx context.Context, id core.NodeID) (core.Member, error) {
+	select {
+	case g.entered <- struct{}{}:
+	default:
+	}
+	<-g.release
+	return g.memberRepo.Get(ctx, id)
+}
+
+// A responder that checked the initiator before Revalidate, and registers
+// the session after it (its member lookup was slow), checks the session
+// again once it exists: the revoked peer does not slip through.
+func TestRevalidateCatchesAResponderHandshakeInFlight(t *testing.T) {
+	var trustB *pki.TrustStore
+	repo := &gatedRepo{memberRepo: newMemberRepo(), entered: make(chan struct{}, 1), release: make(chan struct{})}
+	p := newPair(t, func(name string, c *Config) {
+		if name == "b" {
+			trustB = c.Policy.Trust
+			c.Policy.Members = repo
+		}
+	})
+	repo.members[p.a.NodeID()] = core.Member{ID: p.a.NodeID()}
+	type dialed struct {
+		s   *Session
+		err error
+	}
+	done := make(chan dialed, 1)
+	go func() {
+		s, err := p.a.Dial(ctxT(t, 10*time.Second), addrB)
+		done <- dialed{s, err}
+	}()
+	select {
+	case <-repo.entered: // b verified a's chain and signature, and waits on the repo
+	case <-time.After(5 * time.Second):
+		t.Fatal("the responder never looked the initiator up")
+	}
+	revokeLeaf(t, p, trustB, p.aID)
+	n, err := p.b.Revalidate(context.Background())
+	require.NoError(t, err)
+	require.Zero(t, n, "no session yet")
+	close(repo.release)
+
+	// b confirms the keys, then ends the session it checks again: a learns
+	// it from b's close records.
+	d := <-done
+	err = d.err // the close may come before Dial returns the session
+	if err == nil {
+		waitDone(t, d.s)
+		err = d.s.Err()
+	}
+	assert.ErrorIs(t, err, ErrPeerClosed)
+	require.Eventually(t, func() bool { _, ok := p.b.Session(p.a.NodeID()); return !ok }, 5*time.Second, 5*time.Millisecond)
+}
+
+// An initiator that checked the responder before Revalidate and confirms
+// the keys after it (the confirming keepalive was late) checks the session
+// again once it exists.
+func TestRevalidateCatchesAnInitiatorHandshakeInFlight(t *testing.T) {
+	var trustA *pki.TrustStore
+	p := newPair(t, func(name string, c *Config) {
+		if name == "a" {
+			trustA = c.Policy.Trust
+		}
+	})
+	var hold atomic.Bool
+	hold.Store(true)
+	p.net.SetHook(func(pk *fakenet.Packet) fakenet.Verdict {
+		if hold.Load() && pk.To.String() == addrA && packetType(pk.Payload[0]) == typeRecord {
+			return fakenet.Drop // b's keepalive confirming the keys
+		}
+		return fakenet.Deliver
+	})
+	type dialed struct {
+		s   *Session
+		err error
+	}
+	done := make(chan dialed, 1)
+	go func() {
+		s, err := p.a.Dial(ctxT(t, 10*time.Second), addrB)
+		done <- dialed{s, err}
+	}()
+	require.Eventually(t, func() bool { return p.b.Metrics().Sessions == 1 }, 5*time.Second, 5*time.Millisecond, "b never accepted M3")
+	revokeLeaf(t, p, trustA, p.bID)
+	n, err := p.a.Revalidate(context.Background())
+	require.NoError(t, err)
+	require.Zero(t, n, "no session yet")
+	hold.Store(false) // the next M3 retransmission is answered
+
+	d := <-done
+	err = d.err // the check may end the session before Dial returns it
+	if err == nil {
+		waitDone(t, d.s)
+		err = d.s.Err()
+	}
+	assert.ErrorIs(t, err, ErrNoLongerTrusted)
+	assert.ErrorIs(t, err, pki.ErrRevoked)
+	_, ok := p.a.Session(p.b.NodeID())
+	assert.False(t, ok)
+}
+
+// slowRepo is a member repo that, once slow is set, answers only when the
+// caller gives up.
+type slowRepo struct {
+	*memberRepo
+	slow atomic.Bool
+}
+
+func (r *slowRepo) Get(ctx context.Context, id core.NodeID) (core.Member, error) {
+	if r.slow.Load() {
+		<-ctx.Done()
+		return core.Member{}, ctx.Err()
+	}
+	return r.memberRepo.Get(ctx, id)
+}
+
+// Chains are checked for every session before the member repo is asked,
+// so a repo that hangs cannot keep a revoked peer's session open.
+func TestRevalidateChecksChainsBeforeTheRepo(t *testing.T) {
+	p := newPair(t, nil)
+	trust := p.pki.trust()
+	c := listen(t, p.net, "10.0.0.3:7000", testConfig(p.pki.node(t, "node-c"), PeerPolicy{Trust: p.pki.trust()}, p.clk))
+	repo := &slowRepo{memberRepo: newMemberRepo(p.b.NodeID(), c.NodeID())}
+	d := listen(t, p.net, "10.0.0.4:7000", testConfig(p.pki.node(t, "node-d"), PeerPolicy{Trust: trust, Members: repo}, p.clk))
+	toB, err := d.Dial(ctxT(t, 5*time.Second), addrB)
+	require.NoError(t, err)
+	toC, err := d.Dial(ctxT(t, 5*time.Second), "10.0.0.3:7000")
+	require.NoError(t, err)
+
+	cID := Identity{Chain: [][]byte{toC.PeerChain()[0].Raw}}
+	revokeLeaf(t, p, trust, cID)
+	repo.slow.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	n, err := d.Revalidate(ctx)
+	assert.Equal(t, 1, n)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	waitDone(t, toC)
+	assert.ErrorIs(t, toC.Err(), pki.ErrRevoked)
+	assert.NoError(t, toB.Err(), "a repo that did not answer condemned a session")
 }

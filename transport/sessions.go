@@ -136,7 +136,7 @@ func (e *Endpoint) beginOutbound(st *initiatorState, pc *peerChain) *Session {
 
 // acceptInbound installs the keys of a verified M3: a rekey of the session
 // it names, or a new session, after settling a simultaneous open.
-func (e *Endpoint) acceptInbound(rs *responderState, pc *peerChain, id identity, kp *keypair, traffic trafficKeys) (Reason, error) {
+func (e *Endpoint) acceptInbound(rs *responderState, pc *peerChain, id identity, kp *keypair, traffic trafficKeys, checked uint64) (Reason, error) {
 	peer := pc.id
 	e.mu.Lock()
 	if e.closed {
@@ -176,9 +176,12 @@ func (e *Endpoint) acceptInbound(rs *responderState, pc *peerChain, id identity,
 	}
 	s := e.newSession(pc, traffic, false, rs.suite, rs.addr, rs.netAddr)
 	kp.sess = s
-	e.registerLocked(s, kp)
+	stale := e.registerLocked(s, kp, checked)
 	waiting := e.waitersLocked(peer)
 	e.mu.Unlock()
+	if stale {
+		e.recheckLater(s)
+	}
 
 	if old != nil {
 		old.closeWith(ErrSessionReplaced, false)
@@ -224,9 +227,12 @@ func (e *Endpoint) establish(s *Session, kp *keypair, st *initiatorState) (*Sess
 		e.mu.Unlock()
 		return other, nil
 	}
-	e.registerLocked(s, kp)
+	stale := e.registerLocked(s, kp, st.checked.Load())
 	waiting := e.waitersLocked(peer)
 	e.mu.Unlock()
+	if stale {
+		e.recheckLater(s)
+	}
 	// KCP and the multiplexer start on their own goroutine, so the read
 	// loop (which runs this) hands the session to Dial at once; the first
 	// Send or OpenStream waits for them.
@@ -284,13 +290,17 @@ func (e *Endpoint) waitersLocked(peer core.NodeID) []*initiatorState {
 }
 
 // registerLocked makes s the peer's session and installs its first keys.
-func (e *Endpoint) registerLocked(s *Session, kp *keypair) {
+// checked is the policy epoch in which its handshake checked the peer; it
+// reports whether a Revalidate has run since, so that the caller has the
+// session checked again (recheckLater) once e.mu is released.
+func (e *Endpoint) registerLocked(s *Session, kp *keypair, checked uint64) (stale bool) {
 	s.established = e.now()
 	s.current.Store(kp)
 	e.sessions[s.peer.id] = s
 	e.byAddr[s.remoteAddrPort()] = s
 	e.index.set(kp.localIndex, indexEntry{kp: kp})
 	e.stats.sessionsOpened.Add(1)
+	return e.policyEpoch.Load() != checked
 }
 
 // unregisterLocked forgets s (its keys are removed by its teardown).
