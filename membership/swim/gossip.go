@@ -216,6 +216,7 @@ func (n *Node) ingest(ctx context.Context, recs []*record, sync bool) {
 		n.mu.Unlock()
 		return
 	}
+	epoch := n.trustEpoch
 	batchAlive := make(map[core.NodeID]uint64)
 	for _, rec := range recs {
 		want, needAlive := n.wantsLocked(rec.notice())
@@ -253,6 +254,12 @@ func (n *Node) ingest(ctx context.Context, recs []*record, sync bool) {
 
 	// Phase 3, locked: apply, one subject at a time.
 	n.run(func(*outbox) {
+		if n.trustEpoch != epoch {
+			// Recheck ran meanwhile: these verdicts (and cache hits) may
+			// rest on the old trust. Anti-entropy brings the records again.
+			n.log.Debug("swim: dropped records verified before a trust recheck", "records", len(cands))
+			return
+		}
 		for i := 0; i < len(cands); {
 			subject := cands[i].rec.subject
 			before, existed := n.snapLocked(subject)

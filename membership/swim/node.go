@@ -27,17 +27,20 @@ type Node struct {
 	clock core.Clock
 	log   *slog.Logger
 
-	mu      sync.Mutex
-	closed  bool
-	rng     *rand.Rand
-	timers  map[*tracked]struct{}
-	seq     uint32
-	aware   awareness
-	queue   broadcastQueue
-	cache   *verifyCache
-	pending map[digest]time.Time // pulls in flight, by record digest
-	pulling map[core.NodeID]int  // pulls in flight, by the peer asked
-	stats   Stats
+	mu     sync.Mutex
+	closed bool
+	rng    *rand.Rand
+	timers map[*tracked]struct{}
+	seq    uint32
+	aware  awareness
+	queue  broadcastQueue
+	cache  *verifyCache
+	// trustEpoch counts Recheck calls: records verified before one are
+	// dropped rather than applied (they come again by gossip).
+	trustEpoch uint64
+	pending    map[digest]time.Time // pulls in flight, by record digest
+	pulling    map[core.NodeID]int  // pulls in flight, by the peer asked
+	stats      Stats
 
 	// this node's own state
 	inc       uint64

@@ -15,10 +15,12 @@ import (
 // allow-list), signing the verdict as a suspicion that ran out would. It
 // first forgets the signature verdicts it remembered, so the records of a
 // refused member, even ones seen before, count again only once its key
-// resolves. A member whose key fails to resolve for another reason (a
-// registry that does not answer) is left as it is and the error returned;
-// so is ctx's error if ctx ends first. Call it after the resolver's trust
-// changed; it returns the members it declared dead.
+// resolves; records whose verification was under way are dropped (gossip
+// brings them again). A member whose key fails to resolve for another
+// reason (a registry that does not answer) is left as it is and the error
+// returned; so is ctx's error if ctx ends first. Call it after the
+// resolver's trust changed (and its caches were cleared); it returns the
+// members it declared dead.
 //
 // The verdict spreads as an accusation: nodes that still trust the member
 // let it refute, so each node's view follows its own trust.
@@ -30,6 +32,7 @@ func (n *Node) Recheck(ctx context.Context) ([]core.NodeID, error) {
 	var live []entry
 	n.mu.Lock()
 	n.cache = newVerifyCache(n.cfg.VerifyCacheSize)
+	n.trustEpoch++
 	for _, m := range n.sorted {
 		if m.alive != nil && (m.state == StateAlive || m.state == StateSuspect) {
 			live = append(live, entry{m.id, m.alive})

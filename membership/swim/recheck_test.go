@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,7 +20,12 @@ type trustSwitch struct {
 	next swim.KeyResolver
 	mu   sync.Mutex
 	errs map[core.NodeID]error
+	// stall, when set for a member, holds its resolutions after their
+	// verdict was reached, until release is closed (entered signals one).
+	stall map[core.NodeID]*stall
 }
+
+type stall struct{ entered, release chan struct{} }
 
 func (s *trustSwitch) set(id core.NodeID, err error) {
 	s.mu.Lock()
@@ -29,12 +35,20 @@ func (s *trustSwitch) set(id core.NodeID, err error) {
 
 func (s *trustSwitch) ResolveKey(ctx context.Context, id core.NodeID, credential []byte) (core.PublicKey, error) {
 	s.mu.Lock()
-	err := s.errs[id]
+	err, st := s.errs[id], s.stall[id]
 	s.mu.Unlock()
+	key, rerr := s.next.ResolveKey(ctx, id, credential)
 	if err != nil {
-		return nil, err
+		key, rerr = nil, err
 	}
-	return s.next.ResolveKey(ctx, id, credential)
+	if st != nil {
+		select {
+		case st.entered <- struct{}{}:
+		default:
+		}
+		<-st.release
+	}
+	return key, rerr
 }
 
 // A member whose key the resolver now refuses is declared dead by Recheck
@@ -87,4 +101,54 @@ func TestRecheckDeclaresRefusedMembersDead(t *testing.T) {
 	cancel()
 	_, err = c.nodes[0].Recheck(ctx)
 	require.ErrorIs(t, err, context.Canceled)
+}
+
+// A record whose verification under the old trust is still under way when
+// Recheck runs does not bring the refused member back: it is dropped, not
+// applied nor remembered as valid.
+func TestRecheckDropsRecordsVerifiedUnderTheOldTrust(t *testing.T) {
+	const size = 4
+	cfg := swim.DefaultLANConfig()
+	c := newCluster(t, size, *seedFlag, cfg, nil)
+	sw := &trustSwitch{next: c.keys, errs: map[core.NodeID]error{}, stall: map[core.NodeID]*stall{}}
+	c.keysOf = func(i int) swim.KeyResolver {
+		if i == 0 {
+			return sw
+		}
+		return nil
+	}
+	c.bootstrap(size)
+	revoked := 3
+	st := &stall{entered: make(chan struct{}, 1), release: make(chan struct{})}
+	sw.mu.Lock()
+	sw.stall[c.ids[revoked]] = st
+	sw.mu.Unlock()
+	meta := swim.Meta{Zone: "moved", Weight: 2, Addr: c.addr(revoked)}
+	require.NoError(t, c.nodes[revoked].UpdateMeta(meta)) // a new alive record, still trusted
+
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		c.clock.RunFor(5 * time.Second)
+	}()
+	select {
+	case <-st.entered: // node 0 verified the new record under the old trust
+	case <-time.After(10 * time.Second):
+		t.Fatal("node 0 never resolved the member's new record")
+	}
+	sw.mu.Lock()
+	delete(sw.stall, c.ids[revoked]) // only the resolution under way waits
+	sw.mu.Unlock()
+	sw.set(c.ids[revoked], core.ErrVerification)
+	dead, err := c.nodes[0].Recheck(context.Background())
+	close(st.release)
+	require.NoError(t, err)
+	assert.Equal(t, []core.NodeID{c.ids[revoked]}, dead)
+	<-ran
+
+	assert.NotEqual(t, swim.StateAlive, c.state(0, revoked), "a record verified under the old trust brought the member back")
+	c.clock.RunFor(3 * cfg.PushPullInterval)
+	assert.NotEqual(t, swim.StateAlive, c.state(0, revoked))
+	m, _ := c.nodes[0].Member(c.ids[revoked])
+	assert.NotEqual(t, "moved", m.Meta.Zone)
 }
