@@ -32,7 +32,8 @@ func (q *queryFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&q.json, "json", false, "print the node's answer as JSON")
 }
 
-// query asks the node for command.
+// query asks the node for command, waiting at most queryTimeout (a
+// reload: admin.ReloadTimeout and a little more).
 func (q *queryFlags) query(ctx context.Context, command string) (*admin.Response, error) {
 	path := q.socket
 	if path == "" {
@@ -42,7 +43,11 @@ func (q *queryFlags) query(ctx context.Context, command string) (*admin.Response
 		}
 		path = c.Admin.Socket
 	}
-	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	timeout := queryTimeout
+	if command == admin.CommandReload {
+		timeout = admin.ReloadTimeout + queryTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	return admin.Query(ctx, path, command)
 }

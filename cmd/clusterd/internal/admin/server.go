@@ -22,6 +22,9 @@ const (
 	connTimeout = 5 * time.Second
 	// maxConns bounds the connections served at once.
 	maxConns = 16
+	// ReloadTimeout bounds a reload command, which may wait on the member
+	// registry (Node.ReloadTrust gives its two re-checks 20 s each).
+	ReloadTimeout = time.Minute
 )
 
 // Source answers the admin commands: a running node.
@@ -139,7 +142,7 @@ func (s *Server) handle(c *net.UnixConn) {
 	case err != nil && !errors.Is(err, io.EOF):
 		resp.Error = fmt.Sprintf("read request: %v", err)
 	default:
-		resp = s.answer(line)
+		resp = s.answer(c, line)
 	}
 	if err := json.NewEncoder(c).Encode(resp); err != nil {
 		s.log.Debug("admin: write response", "err", err)
@@ -150,8 +153,8 @@ func (s *Server) handle(c *net.UnixConn) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(c, 64<<10))
 }
 
-// answer runs one request.
-func (s *Server) answer(line []byte) Response {
+// answer runs one request from c.
+func (s *Server) answer(c *net.UnixConn, line []byte) Response {
 	req, err := DecodeRequest(line)
 	if err != nil {
 		return Response{Error: err.Error()}
@@ -160,7 +163,8 @@ func (s *Server) answer(line []byte) Response {
 	case CommandMembers:
 		return Response{Members: s.src.Members()}
 	case CommandReload:
-		ctx, cancel := context.WithTimeout(context.Background(), connTimeout)
+		_ = c.SetDeadline(time.Now().Add(ReloadTimeout))
+		ctx, cancel := context.WithTimeout(context.Background(), ReloadTimeout)
 		defer cancel()
 		r, err := s.src.Reload(ctx)
 		resp := Response{Reload: &r}

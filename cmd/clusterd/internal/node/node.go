@@ -97,6 +97,7 @@ type Node struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	reloadMu  sync.Mutex
 	closeOnce sync.Once
 	leaveOnce sync.Once
 	leaveErr  error

@@ -8,6 +8,10 @@ import (
 	"github.com/snowmerak/clustering/cmd/clusterd/internal/trust"
 )
 
+// reloadStepTimeout bounds each step of ReloadTrust that may wait on the
+// member registry: re-checking the sessions, and the members' keys.
+const reloadStepTimeout = 20 * time.Second
+
 // Reloaded reports what ReloadTrust did.
 type Reloaded struct {
 	// Trust is what the trust store holds now (zero when no files are
@@ -31,6 +35,8 @@ type Reloaded struct {
 // (swim.Node.Recheck). The steps after a failed file still run; the
 // failures are returned joined.
 func (n *Node) ReloadTrust(ctx context.Context) (Reloaded, error) {
+	n.reloadMu.Lock() // one reload at a time: SIGHUP and the admin socket may race
+	defer n.reloadMu.Unlock()
 	o := &n.opts
 	var r Reloaded
 	var errs []error
@@ -42,12 +48,18 @@ func (n *Node) ReloadTrust(ctx context.Context) (Reloaded, error) {
 		}
 	}
 	n.keys.Flush()
-	closed, err := n.endpoint.Revalidate(ctx)
+	// Each step has its own budget, so a slow member registry in one does
+	// not leave the other undone.
+	step, cancel := context.WithTimeout(ctx, reloadStepTimeout)
+	closed, err := n.endpoint.Revalidate(step)
+	cancel()
 	r.ClosedSessions = closed
 	if err != nil {
 		errs = append(errs, err)
 	}
-	evicted, err := n.swim.Recheck(ctx)
+	step, cancel = context.WithTimeout(ctx, reloadStepTimeout)
+	evicted, err := n.swim.Recheck(step)
+	cancel()
 	r.Evicted = len(evicted)
 	if err != nil {
 		errs = append(errs, err)

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/snowmerak/clustering/adapters/memrepo"
 	"github.com/snowmerak/clustering/adapters/pqc"
 	"github.com/snowmerak/clustering/core"
 	"github.com/snowmerak/clustering/pki"
@@ -107,4 +108,65 @@ func TestResolverFlushRechecksChains(t *testing.T) {
 	require.ErrorIs(t, err, pki.ErrRevoked)
 	_, err = r.ResolveKey(ctx, f.b.ID, nil)
 	require.ErrorIs(t, err, core.ErrNotFound, "nothing cached for the revoked member")
+}
+
+// gatedRepo holds its lookups until release is closed; entered receives
+// once one is waiting.
+type gatedRepo struct {
+	core.MemberRepo
+	entered, release chan struct{}
+}
+
+func (g *gatedRepo) Get(ctx context.Context, id core.NodeID) (core.Member, error) {
+	select {
+	case g.entered <- struct{}{}:
+	default:
+	}
+	<-g.release
+	return g.MemberRepo.Get(ctx, id)
+}
+
+// A resolution under way when Flush runs is answered but not remembered:
+// its verdict may rest on the trust from before the flush.
+func TestResolverDoesNotCacheAcrossAFlush(t *testing.T) {
+	f := newFixture(t)
+	registry := &gatedRepo{MemberRepo: memrepo.New(), entered: make(chan struct{}, 1), release: make(chan struct{})}
+	_, err := registry.MemberRepo.Put(context.Background(), core.Member{ID: f.a.ID, Certificate: f.a.Chain[0].Raw, Weight: 1}, 0)
+	require.NoError(t, err)
+	r := NewResolver(ResolverConfig{Trust: f.store(t), Schemes: pqc.SignatureSchemes(), Members: registry})
+	ctx := context.Background()
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.ResolveKey(ctx, f.a.ID, f.ids["a"].Credential())
+		done <- err
+	}()
+	<-registry.entered
+	r.Flush()
+	close(registry.release)
+	require.NoError(t, <-done)
+	_, err = r.ResolveKey(ctx, f.a.ID, nil)
+	require.ErrorIs(t, err, core.ErrNotFound, "a key verified before the flush was cached after it")
+	_, err = r.ResolveKey(ctx, f.a.ID, f.ids["a"].Credential())
+	require.NoError(t, err)
+	_, err = r.ResolveKey(ctx, f.a.ID, nil)
+	require.NoError(t, err, "a key verified after the flush is cached")
+}
+
+// A revoked chain is refused even while the registry does not answer: the
+// chain is checked first, so the refusal is not mistaken for a local
+// failure.
+func TestResolverRefusesARevokedChainWhileTheRegistryIsDown(t *testing.T) {
+	f := newFixture(t)
+	revokesB, err := f.pki.Revoke(1, f.b.Chain[0])
+	require.NoError(t, err)
+	down := &gatedRepo{MemberRepo: memrepo.New(), entered: make(chan struct{}, 1), release: make(chan struct{})}
+	r := NewResolver(ResolverConfig{Trust: f.store(t, revokesB), Schemes: pqc.SignatureSchemes(), Members: down})
+	_, err = r.ResolveKey(context.Background(), f.b.ID, f.ids["b"].Credential())
+	require.ErrorIs(t, err, core.ErrVerification)
+	require.ErrorIs(t, err, pki.ErrRevoked)
+	select {
+	case <-down.entered:
+		t.Fatal("the registry was asked about a chain that does not verify")
+	default:
+	}
 }

@@ -105,14 +105,8 @@ func (r *Resolver) ResolveKey(ctx context.Context, id core.NodeID, credential []
 	if len(credential) == 0 {
 		return nil, fmt.Errorf("trust: member %s: no credential to verify its key: %w", id.Short(), core.ErrNotFound)
 	}
-	if r.cfg.Members != nil {
-		if _, err := r.cfg.Members.Get(ctx, id); err != nil {
-			if errors.Is(err, core.ErrNotFound) {
-				return nil, fmt.Errorf("trust: member %s is not in the member registry (allow-list): %w", id.Short(), core.ErrNotFound)
-			}
-			return nil, fmt.Errorf("trust: member %s: registry: %w", id.Short(), err)
-		}
-	}
+	// The chain first: it needs no I/O, so a registry that does not answer
+	// cannot hide a revoked or foreign chain behind a temporary error.
 	ders, err := SplitCredential(credential)
 	if err != nil {
 		return nil, refused(id, err)
@@ -120,6 +114,14 @@ func (r *Resolver) ResolveKey(ctx context.Context, id core.NodeID, credential []
 	key, notAfter, err := r.verify(id, ders, now)
 	if err != nil {
 		return nil, err
+	}
+	if r.cfg.Members != nil {
+		if _, err := r.cfg.Members.Get(ctx, id); err != nil {
+			if errors.Is(err, core.ErrNotFound) {
+				return nil, fmt.Errorf("trust: member %s is not in the member registry (allow-list): %w", id.Short(), core.ErrNotFound)
+			}
+			return nil, fmt.Errorf("trust: member %s: registry: %w", id.Short(), err)
+		}
 	}
 	r.remember(gen, id, cached{credential: sum, key: key, expires: minTime(now.Add(r.cfg.CacheTTL), notAfter)})
 	return key, nil
