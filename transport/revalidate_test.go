@@ -128,6 +128,32 @@ func TestRevalidateKeepsSessionsOnLocalFailure(t *testing.T) {
 	require.NoError(t, sa.Err())
 }
 
+// dialed is the outcome of a Dial.
+type dialed struct {
+	s   *Session
+	err error
+}
+
+// dialing dials addr from e on another goroutine.
+func dialing(t *testing.T, e *Endpoint, addr string) <-chan dialed {
+	done := make(chan dialed, 1)
+	go func() {
+		s, err := e.Dial(ctxT(t, 10*time.Second), addr)
+		done <- dialed{s, err}
+	}()
+	return done
+}
+
+// endError waits for the dialed session to end and returns why; a session
+// may end before Dial returns it, and then Dial's error says why.
+func (d dialed) endError(t *testing.T) error {
+	if d.err != nil {
+		return d.err
+	}
+	waitDone(t, d.s)
+	return d.s.Err()
+}
+
 // gatedRepo is a member repo whose lookups wait until release is closed;
 // entered receives once a lookup is waiting.
 type gatedRepo struct {
@@ -158,15 +184,7 @@ func TestRevalidateCatchesAResponderHandshakeInFlight(t *testing.T) {
 		}
 	})
 	repo.members[p.a.NodeID()] = core.Member{ID: p.a.NodeID()}
-	type dialed struct {
-		s   *Session
-		err error
-	}
-	done := make(chan dialed, 1)
-	go func() {
-		s, err := p.a.Dial(ctxT(t, 10*time.Second), addrB)
-		done <- dialed{s, err}
-	}()
+	done := dialing(t, p.a, addrB)
 	select {
 	case <-repo.entered: // b verified a's chain and signature, and waits on the repo
 	case <-time.After(5 * time.Second):
@@ -180,13 +198,7 @@ func TestRevalidateCatchesAResponderHandshakeInFlight(t *testing.T) {
 
 	// b confirms the keys, then ends the session it checks again: a learns
 	// it from b's close records.
-	d := <-done
-	err = d.err // the close may come before Dial returns the session
-	if err == nil {
-		waitDone(t, d.s)
-		err = d.s.Err()
-	}
-	assert.ErrorIs(t, err, ErrPeerClosed)
+	assert.ErrorIs(t, (<-done).endError(t), ErrPeerClosed)
 	require.Eventually(t, func() bool { _, ok := p.b.Session(p.a.NodeID()); return !ok }, 5*time.Second, 5*time.Millisecond)
 }
 
@@ -208,15 +220,7 @@ func TestRevalidateCatchesAnInitiatorHandshakeInFlight(t *testing.T) {
 		}
 		return fakenet.Deliver
 	})
-	type dialed struct {
-		s   *Session
-		err error
-	}
-	done := make(chan dialed, 1)
-	go func() {
-		s, err := p.a.Dial(ctxT(t, 10*time.Second), addrB)
-		done <- dialed{s, err}
-	}()
+	done := dialing(t, p.a, addrB)
 	require.Eventually(t, func() bool { return p.b.Metrics().Sessions == 1 }, 5*time.Second, 5*time.Millisecond, "b never accepted M3")
 	revokeLeaf(t, p, trustA, p.bID)
 	n, err := p.a.Revalidate(context.Background())
@@ -224,12 +228,7 @@ func TestRevalidateCatchesAnInitiatorHandshakeInFlight(t *testing.T) {
 	require.Zero(t, n, "no session yet")
 	hold.Store(false) // the next M3 retransmission is answered
 
-	d := <-done
-	err = d.err // the check may end the session before Dial returns it
-	if err == nil {
-		waitDone(t, d.s)
-		err = d.s.Err()
-	}
+	err = (<-done).endError(t)
 	assert.ErrorIs(t, err, ErrNoLongerTrusted)
 	assert.ErrorIs(t, err, pki.ErrRevoked)
 	_, ok := p.a.Session(p.b.NodeID())
