@@ -17,10 +17,9 @@ import (
 // refused member, even ones seen before, count again only once its key
 // resolves; records whose verification was under way are dropped (gossip
 // brings them again). A member whose key fails to resolve for another
-// reason (a registry that does not answer) is left as it is and the error
-// returned; so is ctx's error if ctx ends first. Call it after the
-// resolver's trust changed (and its caches were cleared); it returns the
-// members it declared dead.
+// reason (a registry that does not answer, ctx ended) is left as it is and
+// the error returned. Call it after the resolver's trust changed (and its
+// caches were cleared); it returns the members it declared dead.
 //
 // The verdict spreads as an accusation: nodes that still trust the member
 // let it refute, so each node's view follows its own trust.
@@ -40,13 +39,12 @@ func (n *Node) Recheck(ctx context.Context) ([]core.NodeID, error) {
 	}
 	n.mu.Unlock()
 
+	// Every member is resolved even once ctx has ended: a resolver that
+	// refuses a bad chain before any I/O still refuses it then, so one slow
+	// lookup cannot shield a revoked member that comes later.
 	var dead []core.NodeID
 	var errs []error
 	for _, e := range live {
-		if err := ctx.Err(); err != nil {
-			errs = append(errs, err)
-			break
-		}
 		_, err := n.cfg.Keys.ResolveKey(ctx, e.id, e.alive.credential)
 		switch {
 		case err == nil:

@@ -1,9 +1,11 @@
 package swim_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -97,10 +99,52 @@ func TestRecheckDeclaresRefusedMembersDead(t *testing.T) {
 	_, ok := c.runUntil(3*cfg.PushPullInterval, func() bool { return c.state(0, revoked) == swim.StateAlive })
 	assert.True(t, ok, "the member did not come back once trusted again")
 
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	_, err = c.nodes[0].Recheck(ctx)
-	require.ErrorIs(t, err, context.Canceled)
+}
+
+// A lookup that outlasts Recheck's context does not shield a refused member
+// checked after it: every member is resolved, and a chain refused before
+// any I/O is refused even then.
+func TestRecheckRefusesMembersAfterTheContextEnds(t *testing.T) {
+	const size = 4
+	cfg := swim.DefaultLANConfig()
+	c := newCluster(t, size, *seedFlag, cfg, nil)
+	revoked := 0 // resolved in ID order: put it last
+	for i := range c.ids {
+		if bytes.Compare(c.ids[i][:], c.ids[revoked][:]) > 0 {
+			revoked = i
+		}
+	}
+	observer := (revoked + 1) % size
+	var refusing atomic.Bool
+	slow := swim.KeyResolverFunc(func(ctx context.Context, id core.NodeID, credential []byte) (core.PublicKey, error) {
+		if refusing.Load() {
+			if id == c.ids[revoked] {
+				return nil, core.ErrVerification // the chain: no I/O
+			}
+			<-ctx.Done() // the registry does not answer
+			return nil, ctx.Err()
+		}
+		return c.keys.ResolveKey(ctx, id, credential)
+	})
+	c.keysOf = func(i int) swim.KeyResolver {
+		if i == observer {
+			return slow
+		}
+		return nil
+	}
+	c.bootstrap(size)
+	refusing.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	dead, err := c.nodes[observer].Recheck(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, []core.NodeID{c.ids[revoked]}, dead)
+	assert.Equal(t, swim.StateDead, c.state(observer, revoked))
+	for i := range size {
+		if i != observer && i != revoked {
+			assert.Equal(t, swim.StateAlive, c.state(observer, i), "a member whose lookup failed was condemned")
+		}
+	}
 }
 
 // A record whose verification under the old trust is still under way when
