@@ -97,7 +97,7 @@ type Node struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	reloadMu  sync.Mutex
+	reloading chan struct{} // holds a token while ReloadTrust runs
 	closeOnce sync.Once
 	leaveOnce sync.Once
 	leaveErr  error
@@ -111,7 +111,7 @@ func Start(ctx context.Context, o Options) (_ *Node, err error) {
 		o.Registry.Close()
 		return nil, err
 	}
-	n := &Node{opts: o, log: o.Logger, started: time.Now()}
+	n := &Node{opts: o, log: o.Logger, started: time.Now(), reloading: make(chan struct{}, 1)}
 	if n.log == nil {
 		n.log = slog.New(slog.DiscardHandler)
 	}

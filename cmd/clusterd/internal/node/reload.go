@@ -3,6 +3,7 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/snowmerak/clustering/cmd/clusterd/internal/trust"
@@ -35,8 +36,14 @@ type Reloaded struct {
 // (swim.Node.Recheck). The steps after a failed file still run; the
 // failures are returned joined.
 func (n *Node) ReloadTrust(ctx context.Context) (Reloaded, error) {
-	n.reloadMu.Lock() // one reload at a time: SIGHUP and the admin socket may race
-	defer n.reloadMu.Unlock()
+	// One reload at a time (SIGHUP and the admin socket may race); a
+	// caller that gives up while waiting changes nothing.
+	select {
+	case n.reloading <- struct{}{}:
+	case <-ctx.Done():
+		return Reloaded{}, fmt.Errorf("node: reload: waiting for the reload in progress: %w", ctx.Err())
+	}
+	defer func() { <-n.reloading }()
 	o := &n.opts
 	var r Reloaded
 	var errs []error

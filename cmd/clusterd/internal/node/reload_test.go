@@ -95,3 +95,18 @@ func ctxFor(t *testing.T, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// A reload waiting behind another gives up with its context and changes
+// nothing.
+func TestReloadTrustWaitsForTheReloadInProgress(t *testing.T) {
+	c := newCluster(t)
+	n1 := c.start(c.options("n1", "10.0.0.1"))
+	n1.reloading <- struct{}{} // a reload in progress
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := n1.ReloadTrust(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	<-n1.reloading
+	_, err = n1.ReloadTrust(context.Background())
+	require.NoError(t, err)
+}
