@@ -299,10 +299,10 @@ func (s *Session) closeWith(err error, notify bool) {
 		e.mu.Lock()
 		e.unregisterLocked(s)
 		e.mu.Unlock()
-		s.mu.Lock()
-		prev, rk, mux := s.previous, s.rekeying, s.mux
+		s.mu.Lock() // after done is closed: rotate installs no keys from here on
+		prev, rk, mux, cur := s.previous, s.rekeying, s.mux, s.current.Load()
 		s.mu.Unlock()
-		if kp := s.current.Load(); kp != nil {
+		if kp := cur; kp != nil {
 			e.index.removeKeypair(kp.localIndex, kp)
 		}
 		if prev != nil {
@@ -358,9 +358,15 @@ func (s *Session) sendWith(kp *keypair, ct contentType, payload []byte) error {
 }
 
 // rotate makes kp the sending keys; the old ones stay receivable until their
-// reject time and the ones before them are dropped.
+// reject time and the ones before them are dropped. On a session that has
+// ended (a rekey that raced its close) kp is removed instead.
 func (s *Session) rotate(kp *keypair) {
 	s.mu.Lock()
+	if s.isDone() {
+		s.mu.Unlock()
+		s.e.index.removeKeypair(kp.localIndex, kp)
+		return
+	}
 	old := s.current.Swap(kp)
 	prev := s.previous
 	if old != kp {
