@@ -22,19 +22,17 @@ import (
 // kept, and its error returned; so is ctx's error if ctx ends first.
 // Revalidate returns the number of sessions it closed.
 func (e *Endpoint) Revalidate(ctx context.Context) (int, error) {
-	e.mu.Lock()
+	// A session registered from here on compares its handshake's epoch
+	// with this one; those registered before are in the snapshot below.
 	e.policyEpoch.Add(1)
-	sessions := make([]*Session, 0, len(e.sessions))
-	for _, s := range e.sessions {
-		sessions = append(sessions, s)
-	}
-	e.mu.Unlock()
+	sessions := e.Sessions()
 
 	closed := 0
 	live := sessions[:0]
 	for _, s := range sessions {
 		if reason, err := e.checkPeerChain(e.now(), s.peer); err != nil {
-			closed += s.endUntrusted(reason, err)
+			n, _ := s.judge(reason, err) // a chain check does no I/O: never local
+			closed += n
 		} else {
 			live = append(live, s)
 		}
@@ -44,13 +42,10 @@ func (e *Endpoint) Revalidate(ctx context.Context) (int, error) {
 		if err := ctx.Err(); err != nil {
 			return closed, errors.Join(append(errs, err)...)
 		}
-		reason, err := e.policy.checkMember(ctx, s.peer)
-		switch {
-		case err == nil:
-		case reason == ReasonInternal:
-			errs = append(errs, fmt.Errorf("transport: revalidate session with %s: %w", s.peer.id.Short(), err))
-		default:
-			closed += s.endUntrusted(reason, err)
+		n, err := s.judge(e.policy.checkMember(ctx, s.peer))
+		closed += n
+		if err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return closed, errors.Join(errs...)
@@ -63,23 +58,25 @@ func (e *Endpoint) recheckLater(s *Session) {
 	e.wg.Add(1)
 	go func() {
 		defer e.wg.Done()
-		reason, err := e.checkPeer(e.now(), s.peer)
-		switch {
-		case err == nil:
-		case reason == ReasonInternal:
-			e.cfg.Logger.Warn("transport: could not check a new session against the changed policy", "peer", s.peer.id.Short(), "err", err)
-		default:
-			s.endUntrusted(reason, err)
+		if _, err := s.judge(e.checkPeer(e.now(), s.peer)); err != nil {
+			e.cfg.Logger.Warn("transport: could not check a new session against the changed policy", "err", err)
 		}
 	}()
 }
 
-// endUntrusted closes s, whose peer no longer passes the policy, telling
-// the peer; it returns 1 if s was still open.
-func (s *Session) endUntrusted(reason Reason, err error) int {
-	if s.isDone() {
-		return 0
+// judge applies a policy check's outcome to s: a verdict against the peer
+// closes s, telling the peer (it reports 1 if s was still open); a local
+// failure (ReasonInternal: the member repo could not be read) keeps s and
+// is returned.
+func (s *Session) judge(reason Reason, err error) (int, error) {
+	switch {
+	case err == nil:
+		return 0, nil
+	case reason == ReasonInternal:
+		return 0, fmt.Errorf("transport: check of the session with %s: %w", s.peer.id.Short(), err)
+	case s.isDone():
+		return 0, nil
 	}
 	s.closeWith(fmt.Errorf("%w: %s: %w", ErrNoLongerTrusted, reason, err), true)
-	return 1
+	return 1, nil
 }
