@@ -35,3 +35,7 @@ func one(int) int { return 1 }
 func key(buf []byte, i int) []byte {
 	return binary.LittleEndian.AppendUint64(append(buf[:0], "key-"...), uint64(i))
 }
+
+// keysFor returns how many keys a movement test hashes: at least 1M, and
+// enough that the ideal moved share is ≥ 4000 keys (±1.6% sampling noise).
+func keysFor(n int) int { return max(1<<20, 4000*(n+1)) }

@@ -44,3 +44,23 @@ func (s *seedPlacement) Owner(key []byte) core.NodeID {
 	i, _ := slices.BinarySearch(s.bounds, h)
 	return s.ids[min(i, len(s.ids)-1)]
 }
+
+// seedMovement returns the keys of the first keys test keys that change
+// owner under the seed's scheme when member n joins ms[:n], and when member 0
+// leaves it, each over its ideal share (1/(n+1), 1/n).
+func seedMovement(ms []core.Member, n, keys int) (join, leave float64) {
+	base, joined, left := newSeedPlacement(ms[:n]), newSeedPlacement(ms), newSeedPlacement(ms[1:n])
+	var buf []byte
+	var movedJoin, movedLeave int
+	for i := range keys {
+		buf = key(buf, i)
+		o := base.Owner(buf)
+		if joined.Owner(buf) != o {
+			movedJoin++
+		}
+		if left.Owner(buf) != o {
+			movedLeave++
+		}
+	}
+	return float64(movedJoin) / (float64(keys) / float64(n+1)), float64(movedLeave) / (float64(keys) / float64(n))
+}

@@ -15,10 +15,6 @@ import (
 // slow under -race; placement_test.go checks the same invariants on small
 // tables in every mode.
 
-// keysFor returns how many keys a movement test hashes: at least 1M, and
-// enough that the ideal moved share is ≥ 4000 keys (±1.6% sampling noise).
-func keysFor(n int) int { return max(1<<20, 4000*(n+1)) }
-
 func TestMovementWithinIdealShare(t *testing.T) {
 	for _, n := range []int{10, 100, 1000} {
 		t.Run(fmt.Sprint("N=", n), func(t *testing.T) {
@@ -46,16 +42,9 @@ func TestMovementWithinIdealShare(t *testing.T) {
 			require.LessOrEqual(t, joinRatio, 1.1)
 			require.LessOrEqual(t, leaveRatio, 1.1)
 
-			seedBase, seedJoined := newSeedPlacement(ms[:n]), newSeedPlacement(ms)
-			seedMoved := 0
-			for i := range keys {
-				k := key(buf, i)
-				if seedBase.Owner(k) != seedJoined.Owner(k) {
-					seedMoved++
-				}
-			}
-			t.Logf("N=%d seed range scheme: join moved %.2f%% (%.1f× ideal)", n, 100*float64(seedMoved)/float64(keys),
-				float64(seedMoved)/(float64(keys)/float64(n+1)))
+			seedJoin, seedLeave := seedMovement(ms, n, keys)
+			t.Logf("N=%d seed range scheme: join moved %.2f%% (%.1f× ideal), leave %.2f%% (%.1f× ideal)",
+				n, 100*seedJoin/float64(n+1), seedJoin, 100*seedLeave/float64(n), seedLeave)
 		})
 	}
 }

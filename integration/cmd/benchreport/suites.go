@@ -37,6 +37,7 @@ func Suites() []Suite {
 		{Name: "PKI chain verification", Package: "./cmd/cpki", Bench: "^BenchmarkVerifyChainMLDSA65$", Parse: ParseBench},
 		{Name: "transport handshake and streams", Package: "./integration", Bench: "^BenchmarkTransport(HandshakePQ|StreamPQ)$", Parse: ParseBench},
 		{Name: "placement lookups", Package: "./membership", Bench: "^BenchmarkOwner$", Parse: ParseBench},
+		{Name: "seed scheme movement", Package: "./membership", Bench: "^BenchmarkSeedMovement$", Parse: ParseBench},
 		{Name: "placement quality", Package: "./integration", Bench: "^BenchmarkPlacementQuality$", Parse: ParseBench},
 		{Name: "SWIM crash detection", Package: "./membership/swim", Test: "^TestSimCrashedMemberIsDeclaredDeadByAllWithinBound$", Parse: ParseSWIM},
 		{Name: "etcd registry", Package: "./adapters/etcdrepo", Bench: "^Benchmark(Put|List)$", Parse: ParseBench},
