@@ -24,7 +24,7 @@ func runRevoke(_ context.Context, args []string, stdout, stderr io.Writer) error
 	listPath := fs.String("crl", "", "revocation list file to create or update (required)")
 	var certs, serials, fingerprints listFlag
 	fs.Var(&certs, "cert", "certificate file(s) to revoke (the first certificate of each), comma-separated or repeated")
-	fs.Var(&serials, "serial", "serial number(s) in hex of certificates this CA issued")
+	fs.Var(&serials, "serial", "serial number(s) in hex of certificates this CA issued, as cpki print shows them (colons optional)")
 	fs.Var(&fingerprints, "fingerprint", "SHA-256 fingerprint(s) in hex of certificates to revoke")
 	reason := fs.String("reason", "", "reason recorded with the new entries")
 	if err := cliutil.ParseFlags(fs, args); err != nil {
@@ -110,11 +110,11 @@ func newEntries(ca *pki.Certificate, certs, serials, fingerprints []string, now 
 		out = append(out, pki.RevokeCertificate(c, issuer, now, reason))
 	}
 	for _, s := range serials {
-		b, err := hex.DecodeString(strings.ReplaceAll(s, ":", ""))
-		if err != nil || len(b) == 0 || len(b) > 20 {
-			return nil, fmt.Errorf("-serial: %q is not a hex serial number", s)
+		serial, err := parseSerial(s)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, pki.RevocationEntry{Issuer: ca.NodeID(), SerialNumber: new(big.Int).SetBytes(b), RevokedAt: now, Reason: reason})
+		out = append(out, pki.RevocationEntry{Issuer: ca.NodeID(), SerialNumber: serial, RevokedAt: now, Reason: reason})
 	}
 	for _, s := range fingerprints {
 		b, err := hex.DecodeString(strings.ReplaceAll(s, ":", ""))
@@ -138,4 +138,16 @@ func alreadyRevoked(entries []pki.RevocationEntry, e pki.RevocationEntry) bool {
 		}
 	}
 	return false
+}
+
+// parseSerial reads a serial number in hex as cpki prints it: colon-separated
+// bytes ("print") or plain digits of any length ("print -json"). RFC 5280
+// serials are positive and at most 20 bytes.
+func parseSerial(s string) (*big.Int, error) {
+	digits := strings.ReplaceAll(s, ":", "")
+	serial, ok := new(big.Int).SetString(digits, 16)
+	if !ok || digits[0] == '+' || digits[0] == '-' || serial.Sign() <= 0 || serial.BitLen() > 160 {
+		return nil, fmt.Errorf("-serial: %q is not a hex serial number (a positive number of at most 20 bytes)", s)
+	}
+	return serial, nil
 }

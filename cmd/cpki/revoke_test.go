@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/snowmerak/clustering/cmd/internal/cliutil"
@@ -67,4 +68,24 @@ func TestRevoke(t *testing.T) {
 	require.Len(t, chain, 1)
 	assert.Equal(t, inter.Raw, chain[0].Raw)
 	assert.Equal(t, int64(2), rl.Number)
+}
+
+// TestParseSerial takes serials in the forms cpki prints them: "print"'s
+// colon-separated bytes and "print -json"'s digits, whose count may be odd.
+func TestParseSerial(t *testing.T) {
+	for in, want := range map[string]string{
+		"0a:1b":                           "a1b",
+		"a1b":                             "a1b",
+		"76db60056c11ab1b5f4a95aa08930da": "76db60056c11ab1b5f4a95aa08930da",
+		"7F":                              "7f",
+		"ff" + strings.Repeat("00", 19):   "ff" + strings.Repeat("00", 19),
+	} {
+		got, err := parseSerial(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got.Text(16), in)
+	}
+	for _, in := range []string{"", ":", "xyz", "0x12", "-1", "+1", "0", "00:00", "1" + strings.Repeat("00", 20), "1 2"} {
+		_, err := parseSerial(in)
+		assert.ErrorContains(t, err, "is not a hex serial number", in)
+	}
 }
