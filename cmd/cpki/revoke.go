@@ -142,11 +142,12 @@ func alreadyRevoked(entries []pki.RevocationEntry, e pki.RevocationEntry) bool {
 
 // parseSerial reads a serial number in hex as cpki prints it: colon-separated
 // bytes ("print") or plain digits of any length ("print -json"). RFC 5280
-// serials are positive and at most 20 bytes.
+// serials are positive and at most 20 octets in DER, so below 2^159 (a
+// leading zero octet keeps a DER integer positive); pki issues no others.
 func parseSerial(s string) (*big.Int, error) {
 	digits := strings.ReplaceAll(s, ":", "")
 	serial, ok := new(big.Int).SetString(digits, 16)
-	if !ok || digits[0] == '+' || digits[0] == '-' || serial.Sign() <= 0 || serial.BitLen() > 160 {
+	if !ok || digits[0] == '+' || digits[0] == '-' || serial.Sign() <= 0 || serial.BitLen() > 159 {
 		return nil, fmt.Errorf("-serial: %q is not a hex serial number (a positive number of at most 20 bytes)", s)
 	}
 	return serial, nil

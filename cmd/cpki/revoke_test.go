@@ -78,13 +78,13 @@ func TestParseSerial(t *testing.T) {
 		"a1b":                             "a1b",
 		"76db60056c11ab1b5f4a95aa08930da": "76db60056c11ab1b5f4a95aa08930da",
 		"7F":                              "7f",
-		"ff" + strings.Repeat("00", 19):   "ff" + strings.Repeat("00", 19),
+		"7f" + strings.Repeat("ff", 19):   "7f" + strings.Repeat("ff", 19),
 	} {
 		got, err := parseSerial(in)
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got.Text(16), in)
 	}
-	for _, in := range []string{"", ":", "xyz", "0x12", "-1", "+1", "0", "00:00", "1" + strings.Repeat("00", 20), "1 2"} {
+	for _, in := range []string{"", ":", "xyz", "0x12", "-1", "+1", "0", "00:00", "80" + strings.Repeat("00", 19), "1 2"} {
 		_, err := parseSerial(in)
 		assert.ErrorContains(t, err, "is not a hex serial number", in)
 	}
