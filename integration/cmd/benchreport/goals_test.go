@@ -20,6 +20,14 @@ func results(samples map[string]map[string]float64) Results {
 }
 
 func TestEvaluateVerdicts(t *testing.T) {
+	runs := Results{}
+	for _, v := range []float64{14, 7, 13} {
+		runs.add("b", "quiet-ns", v)
+		runs.add("b", "seed-ns", 2*v)
+	}
+	quietGoal := Goal{Value: Metric{"b", "quiet-ns"}, Baseline: Metric{"b", "seed-ns"}, CheckValue: true, Compare: AtMost, Target: 10}
+	lowest := quietGoal
+	lowest.Lowest = true
 	ratioGoal := Goal{Name: "x ≤ 1.2× y", Value: Metric{"b", "x"}, Baseline: Metric{"b", "y"}, Ratio: Metric{"b", "x/y"}, Compare: AtMost, Target: 1.2}
 	cases := []struct {
 		rule    string
@@ -46,6 +54,8 @@ func TestEvaluateVerdicts(t *testing.T) {
 			results(map[string]map[string]float64{"b": {"s": 9.0}}), Miss, "target ≤ 1"},
 		{"a figure without a target is reported", Goal{Value: Metric{"b", "ns/op"}},
 			results(map[string]map[string]float64{"b": {"ns/op": 4}}), Reported, ""},
+		{"a goal on the lowest run takes the lowest run's value and baseline", lowest, runs, Pass, ""},
+		{"other goals take the median run", quietGoal, runs, Miss, "value 13, target ≤ 10"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.rule, func(t *testing.T) {
@@ -54,6 +64,8 @@ func TestEvaluateVerdicts(t *testing.T) {
 			assert.Contains(t, row.Note, tc.note)
 		})
 	}
+	row := Evaluate(lowest, runs)
+	assert.Equal(t, []float64{7, 14, 0.5}, []float64{row.Value, row.Baseline, row.Ratio}, "the lowest run's value and baseline")
 }
 
 // Every goal reads a benchmark of a package some suite runs, so a renamed

@@ -45,6 +45,15 @@ func (r Results) Median(key, unit string) (median float64, n int, ok bool) {
 	return s[m], len(s), true
 }
 
+// Lowest returns the lowest sample of key's unit and how many there are.
+func (r Results) Lowest(key, unit string) (lowest float64, n int, ok bool) {
+	vs := r[key][unit]
+	if len(vs) == 0 {
+		return 0, 0, false
+	}
+	return slices.Min(vs), len(vs), true
+}
+
 // Merge adds every sample of other to r.
 func (r Results) Merge(other Results) {
 	for k, units := range other {
