@@ -232,6 +232,13 @@ func TestRekeySurvivesATemporaryRepoFailure(t *testing.T) {
 		before := failures()
 		p.clk.Advance(DefaultRekeyAfter + time.Second)
 		require.Eventually(t, func() bool { return failures() > before }, 5*time.Second, 5*time.Millisecond, "no rekey attempt failed")
+		// The failure is counted before a handles it; advancing the clock in
+		// between would schedule the retry after the advanced time.
+		require.Eventually(t, func() bool {
+			sa.mu.Lock()
+			defer sa.mu.Unlock()
+			return sa.rekeying == nil && sa.rekeyNext.After(p.clk.Now())
+		}, 5*time.Second, 5*time.Millisecond, "a did not schedule a retry")
 		return p, repo, sa
 	}
 	for _, side := range []string{"a", "b"} { // a starts the rekey
