@@ -148,6 +148,19 @@ func TestListenHandlesTheSocketPath(t *testing.T) {
 		_, err := Listen(path, fakeSource{}, quiet)
 		require.ErrorContains(t, err, "is not a socket")
 	})
+	t.Run("the longest path CheckPath takes binds; one byte more is refused", func(t *testing.T) {
+		dir := filepath.Dir(socketPath(t))
+		long := filepath.Join(dir, "s")
+		for len(tempName(long, widestPID)) < maxSocketPath {
+			long += "s"
+		}
+		require.Len(t, tempName(long, widestPID), maxSocketPath)
+		require.NoError(t, CheckPath(long))
+		listen(t, long)
+		_, err := Query(ctxT(t), long, CommandStatus)
+		require.NoError(t, err)
+		require.ErrorContains(t, CheckPath(long+"s"), "104 bytes with the temporary suffix, a unix socket path allows 103")
+	})
 	t.Run("Close removes the socket", func(t *testing.T) {
 		path := socketPath(t)
 		s, err := Listen(path, fakeSource{}, quiet)

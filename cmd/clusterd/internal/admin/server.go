@@ -46,6 +46,29 @@ type Server struct {
 	wg    sync.WaitGroup
 }
 
+// maxSocketPath is the longest unix socket path the kernels take: sun_path
+// less its terminating NUL, 108 bytes on Linux and 104 on macOS and the BSDs
+// (the smaller, so a configuration valid on one is valid on all).
+const maxSocketPath = 103
+
+// widestPID has as many digits as any process ID (Linux allows up to 2^22).
+const widestPID = 9_999_999
+
+// tempName is where Listen binds the socket for path before renaming it.
+func tempName(path string, pid int) string {
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+"."+strconv.Itoa(pid))
+}
+
+// CheckPath reports whether Listen can bind a socket at path: its
+// temporary name, a few bytes longer than path, must fit a unix socket
+// address.
+func CheckPath(path string) error {
+	if n := len(tempName(path, widestPID)); n > maxSocketPath {
+		return fmt.Errorf("%d bytes with the temporary suffix, a unix socket path allows %d: set a shorter path", n, maxSocketPath)
+	}
+	return nil
+}
+
 // Listen creates the socket at path with mode 0600 and serves src on it.
 // The socket is bound under a temporary name, restricted, then renamed into
 // place, so it is never reachable with wider permissions. A stale socket
@@ -54,7 +77,7 @@ func Listen(path string, src Source, log *slog.Logger) (*Server, error) {
 	if err := clearStale(path); err != nil {
 		return nil, err
 	}
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+"."+strconv.Itoa(os.Getpid()))
+	tmp := tempName(path, os.Getpid())
 	_ = os.Remove(tmp)
 	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
 	if err != nil {

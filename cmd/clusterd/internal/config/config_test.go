@@ -105,6 +105,7 @@ func TestParseRefusesBadFiles(t *testing.T) {
 		{"weights are bounded", minimal + "topology: {weight: 10001}\n", "topology.weight"},
 		{"one document only", minimal + "---\nlisten: :1\n", "more than one YAML document"},
 		{"suites are known", minimal + "suite: rsa\n", "suite"},
+		{"the admin socket path fits a unix socket address", minimal + "admin: {socket: " + strings.Repeat("d", 90) + "/s.sock}\n", "admin.socket: 109 bytes with the temporary suffix, a unix socket path allows 103"},
 	} {
 		t.Run(tc.rule, func(t *testing.T) {
 			_, err := Parse([]byte(tc.yaml), "/d")

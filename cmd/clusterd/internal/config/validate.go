@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/snowmerak/clustering/cmd/clusterd/internal/admin"
 	"github.com/snowmerak/clustering/core"
 	"github.com/snowmerak/clustering/membership"
 	"github.com/snowmerak/clustering/membership/swim"
@@ -64,6 +65,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Placement.Replicas < 1 || c.Placement.Replicas > membership.MaxReplicas {
 		bad("placement.replicas", "%d out of range 1..%d", c.Placement.Replicas, membership.MaxReplicas)
+	}
+	if err := admin.CheckPath(c.Admin.Socket); err != nil {
+		bad("admin.socket", "%v", err)
 	}
 	if c.Metrics.Listen != "" {
 		if err := checkHostPort(c.Metrics.Listen); err != nil {

@@ -105,8 +105,17 @@ func Run(ctx context.Context, out io.Writer, o Options) (err error) {
 			return err
 		}
 	}
-	d.say("\nRemoved %s. Done in %.1fs.\n", dir, time.Since(d.start).Seconds())
+	d.say("\n%s\n", closing(dir, o.Keep, time.Since(d.start)))
 	return nil
+}
+
+// closing is the story's last line: what happens to dir (removed unless
+// kept, which the deferred cleanup then reports) and how long it took.
+func closing(dir string, keep bool, took time.Duration) string {
+	if keep {
+		return fmt.Sprintf("Done in %.1fs.", took.Seconds())
+	}
+	return fmt.Sprintf("Removed %s. Done in %.1fs.", dir, took.Seconds())
 }
 
 // say prints to the story.

@@ -48,3 +48,8 @@ func TestDevTellsTheWholeStory(t *testing.T) {
 	_, err := os.Stat(dir[1])
 	assert.ErrorIs(t, err, os.ErrNotExist, "the temporary directory is removed")
 }
+
+func TestClosingSaysRemovedOnlyWhenTheDirectoryGoes(t *testing.T) {
+	assert.Equal(t, "Removed /tmp/d. Done in 1.5s.", closing("/tmp/d", false, 1500*time.Millisecond))
+	assert.Equal(t, "Done in 1.5s.", closing("/tmp/d", true, 1500*time.Millisecond))
+}
