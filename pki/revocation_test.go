@@ -4,7 +4,9 @@ import (
 	"crypto/x509"
 	"encoding/asn1"
 	"math/big"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/snowmerak/clustering/core"
 	"github.com/stretchr/testify/assert"
@@ -158,6 +160,7 @@ func TestRevocationIsScopedToTheSigner(t *testing.T) {
 			RevocationEntry{Issuer: p.inter.NodeID(), SerialNumber: p.leaf.SerialNumber, RevokedAt: t0}), []*Certificate{p.inter}, t0))
 		_, err := ts.Verify([]*Certificate{p.leaf, p.inter}, VerifyOptions{Now: t0})
 		require.ErrorIs(t, err, ErrRevoked)
+		require.True(t, strings.HasSuffix(err.Error(), "(list 1) at "+t0.Format(time.RFC3339)), "an entry without a reason ends at its date: %v", err)
 	})
 	t.Run("by fingerprint alone, from the root", func(t *testing.T) {
 		ts := p.store()

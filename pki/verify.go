@@ -290,8 +290,11 @@ func (ix *revocationIndex) check(c, issuer *Certificate, ancestors []*Certificat
 	for _, h := range hits {
 		for _, a := range ancestors {
 			if a.NodeID() == h.signer {
-				return fmt.Errorf("%w: by %q (list %d) at %s: %s", ErrRevoked, a.Subject.String(), h.number,
-					h.entry.RevokedAt.Format(time.RFC3339), h.entry.Reason)
+				err := fmt.Errorf("%w: by %q (list %d) at %s", ErrRevoked, a.Subject.String(), h.number, h.entry.RevokedAt.Format(time.RFC3339))
+				if h.entry.Reason != "" {
+					err = fmt.Errorf("%w: %s", err, h.entry.Reason)
+				}
+				return err
 			}
 		}
 	}

@@ -131,6 +131,15 @@ func parseIPs(list []string) ([]net.IP, error) {
 	return ips, nil
 }
 
+// spiffeTrustDomain reports whether host is a SPIFFE trust domain name:
+// lowercase letters, digits, dots, dashes and underscores, so no port
+// either (SPIFFE ID spec, section 2.1).
+func spiffeTrustDomain(host string) bool {
+	return host != "" && !strings.ContainsFunc(host, func(r rune) bool {
+		return (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '.' && r != '-' && r != '_'
+	})
+}
+
 func parseURIs(list []string) ([]*url.URL, error) {
 	var uris []*url.URL
 	for _, s := range list {
@@ -138,8 +147,8 @@ func parseURIs(list []string) ([]*url.URL, error) {
 		if err != nil || u.Scheme == "" || (u.Host == "" && u.Opaque == "") {
 			return nil, fmt.Errorf("-uri: %q is not an absolute URI", s)
 		}
-		if u.Scheme == "spiffe" && (u.Host == "" || u.User != nil || u.Port() != "" || u.RawQuery != "" || u.Fragment != "") {
-			return nil, fmt.Errorf("-uri: %q is not a valid SPIFFE ID (spiffe://trust-domain/path)", s)
+		if u.Scheme == "spiffe" && (!spiffeTrustDomain(u.Host) || u.User != nil || u.RawQuery != "" || u.Fragment != "") {
+			return nil, fmt.Errorf("-uri: %q is not a valid SPIFFE ID (spiffe://trust-domain/path; the trust domain in lowercase letters, digits, '.', '-', '_')", s)
 		}
 		uris = append(uris, u)
 	}

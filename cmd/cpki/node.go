@@ -27,8 +27,12 @@ func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error
 	if err := cliutil.ParseFlags(fs, args); err != nil {
 		return err
 	}
-	if *outCSR == "" && (subj.cn != "" || subj.org != "" || san.set()) {
+	named := subj.cn != "" || subj.org != "" || san.set()
+	if *outCSR == "" && named {
 		return errors.New("-cn, -org, -ips, -domains and -uri go into a signing request: add -out-csr")
+	}
+	if *outCSR != "" && !named {
+		return errors.New("-out-csr: a signing request names the node: give -cn or -ips, -domains, -uri (or hand the CA the public key alone)")
 	}
 	outputs := []string{key.outKey, *outPub}
 	if *outCSR != "" {

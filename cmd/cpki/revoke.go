@@ -25,7 +25,7 @@ func runRevoke(_ context.Context, args []string, stdout, stderr io.Writer) error
 	var certs, serials, fingerprints listFlag
 	fs.Var(&certs, "cert", "certificate file(s) to revoke (the first certificate of each), comma-separated or repeated")
 	fs.Var(&serials, "serial", "serial number(s) in hex of certificates this CA issued, as cpki print shows them (colons optional)")
-	fs.Var(&fingerprints, "fingerprint", "SHA-256 fingerprint(s) in hex of certificates to revoke")
+	fs.Var(&fingerprints, "fingerprint", "SHA-256 fingerprint(s) in hex of certificates to revoke (cpki print's \"SHA256 Fingerprint\"; a NodeID is not one)")
 	reason := fs.String("reason", "", "reason recorded with the new entries")
 	if err := cliutil.ParseFlags(fs, args); err != nil {
 		return err

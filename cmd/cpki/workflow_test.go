@@ -166,6 +166,7 @@ func TestKeygenAndSign(t *testing.T) {
 	fails(t, dir, nil, "exactly one of -in-pub and -in-csr", []string{"x.crt"}, "sign", "-in-pub", "node.pub", "-in-csr", "node.csr", "-out-cert", "x.crt")
 	fails(t, dir, nil, "needs a name", []string{"x.crt"}, "sign", "-in-pub", "node.pub", "-out-cert", "x.crt")
 	fails(t, dir, nil, "add -out-csr", []string{"k2.key", "k2.pub"}, "keygen", "-out-key", "k2.key", "-out-pub", "k2.pub", "-cn", "x")
+	fails(t, dir, nil, "a signing request names the node", []string{"k3.key", "k3.pub", "k3.csr"}, "keygen", "-out-key", "k3.key", "-out-pub", "k3.pub", "-out-csr", "k3.csr")
 }
 
 func TestPrint(t *testing.T) {
@@ -223,6 +224,7 @@ func TestBadInputWritesNothing(t *testing.T) {
 		{"invalid IP", `"10.0.0.300" is not an IP address`, leaf("-ips", "10.0.0.300")},
 		{"relative URI", "is not an absolute URI", leaf("-uri", "node/1")},
 		{"bad SPIFFE ID", "not a valid SPIFFE ID", leaf("-uri", "spiffe://td:8080/x")},
+		{"SPIFFE trust domains are lowercase", "not a valid SPIFFE ID", leaf("-uri", "spiffe://Cluster.Local/node/1")},
 		{"non-ASCII DNS name", "not printable ASCII", leaf("-domains", "bücher.example")},
 		{"unknown algorithm", `unknown algorithm "rsa"`, leaf("-alg", "rsa")},
 		{"negative days", "-days must be positive", leaf("-days", "-1")},
