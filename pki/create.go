@@ -78,11 +78,19 @@ func NewRoot(tmpl Template, key core.Signer, rand io.Reader) (*Certificate, erro
 // an intermediate when tmpl.IsCA, else a leaf. pub may come from a node's
 // public key file or a verified CertificateRequest, so the node's private key
 // never leaves it. Issue refuses an issuer that is not a CA, a key that does
-// not match the issuer, a validity window outside the issuer's, and a CA
-// under an issuer whose pathLen is 0.
+// not match the issuer, a validity window outside the issuer's, a CA under
+// an issuer whose pathLen is 0, and names outside the issuer's name
+// constraints.
 func Issue(tmpl Template, pub core.PublicKey, issuer *Certificate, issuerKey core.Signer, rand io.Reader) (*Certificate, error) {
 	if issuer == nil {
 		return nil, fmt.Errorf("issue: no issuer certificate: %w", core.ErrInvalidInput)
+	}
+	// Only the issuer's own constraints are known here; verification also
+	// applies those of every CA above it.
+	if issuer.x509 != nil {
+		if err := checkNames(tmpl.DNSNames, tmpl.URIs, tmpl.IPAddresses, issuer); err != nil {
+			return nil, fmt.Errorf("issue %q: issuer %q: %w", tmpl.Subject.String(), issuer.Subject.String(), err)
+		}
 	}
 	return create(tmpl, pub, issuer, issuerKey, rand)
 }

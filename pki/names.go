@@ -94,6 +94,11 @@ func constrained(kind, name string, wildcards bool, permitted, excluded []string
 // constraints of the CA ca. Email constraints are not supported: a CA
 // carrying them fails closed.
 func checkNameConstraints(c, ca *Certificate) error {
+	return checkNames(c.DNSNames, c.URIs, c.IPAddresses, ca)
+}
+
+// checkNames checks subjectAltNames against the name constraints of ca.
+func checkNames(dnsNames []string, uris []*url.URL, ips []net.IP, ca *Certificate) error {
 	xc := ca.x509
 	if xc == nil {
 		return fmt.Errorf("%w: %q was not made by ParseCertificate, so its name constraints are unknown", ErrUnhandledCritical, ca.Subject.String())
@@ -101,12 +106,12 @@ func checkNameConstraints(c, ca *Certificate) error {
 	if len(xc.PermittedEmailAddresses)+len(xc.ExcludedEmailAddresses) > 0 {
 		return fmt.Errorf("%w: email name constraints of %q are not supported", ErrUnhandledCritical, ca.Subject.String())
 	}
-	for _, d := range c.DNSNames {
+	for _, d := range dnsNames {
 		if err := constrained("DNS name", d, true, xc.PermittedDNSDomains, xc.ExcludedDNSDomains); err != nil {
 			return err
 		}
 	}
-	for _, u := range c.URIs {
+	for _, u := range uris {
 		if len(xc.PermittedURIDomains)+len(xc.ExcludedURIDomains) == 0 {
 			break
 		}
@@ -118,7 +123,7 @@ func checkNameConstraints(c, ca *Certificate) error {
 			return err
 		}
 	}
-	for _, ip := range c.IPAddresses {
+	for _, ip := range ips {
 		if anyOf(xc.ExcludedIPRanges, func(n *net.IPNet) bool { return n.Contains(ip) }) {
 			return fmt.Errorf("%w: IP %v is excluded", ErrNameConstraint, ip)
 		}

@@ -97,7 +97,11 @@ func TestVerifyRejects(t *testing.T) {
 	ncTmpl.NameConstraints = NameConstraints{PermittedDNSDomains: []string{"prod.example.com"}}
 	nc, err := Issue(ncTmpl, p.interKey.Public(), p.root, p.rootKey, nil)
 	require.NoError(t, err)
-	outside, err := Issue(leafTemplate("outside", t0.Add(-day), t0.Add(day)), p.leafKey.Public(), nc, p.interKey, nil)
+	// Issue refuses it; a CA that does not check (create skips the check)
+	// makes it for the verifier to refuse.
+	_, err = Issue(leafTemplate("outside", t0.Add(-day), t0.Add(day)), p.leafKey.Public(), nc, p.interKey, nil)
+	require.ErrorIs(t, err, ErrNameConstraint)
+	outside, err := create(leafTemplate("outside", t0.Add(-day), t0.Add(day)), p.leafKey.Public(), nc, p.interKey, nil)
 	require.NoError(t, err)
 
 	// extKeyUsage holding only an OID crypto/x509 does not know (SSH client,
@@ -238,6 +242,13 @@ func TestNameConstraints(t *testing.T) {
 			ca, err := Issue(tmpl, p.interKey.Public(), p.root, p.rootKey, nil)
 			require.NoError(t, err)
 			leaf, err := Issue(leafTemplate("n", t0.Add(-day), t0.Add(day)), p.leafKey.Public(), ca, p.interKey, nil)
+			if tc.wantErr != nil {
+				// Issue refuses the names; a CA that does not check
+				// (create skips the check) makes the certificate, and
+				// verification refuses it.
+				require.ErrorIs(t, err, tc.wantErr)
+				leaf, err = create(leafTemplate("n", t0.Add(-day), t0.Add(day)), p.leafKey.Public(), ca, p.interKey, nil)
+			}
 			require.NoError(t, err)
 			_, err = p.store().Verify([]*Certificate{leaf, ca}, VerifyOptions{Now: t0})
 			if tc.wantErr == nil {

@@ -128,6 +128,10 @@ func TestNameConstraintFlags(t *testing.T) {
 	ok(t, dir, "leaf", "-out-cert", "out.crt", "-out-key", "out.key", "-domains", "a.example.org")
 	ok(t, dir, "verify", "-ca", "root.crt", "-cert", "in.crt")
 	fails(t, dir, nil, "name constraint violated", nil, "verify", "-ca", "root.crt", "-cert", "out.crt")
+	// The constrained CA itself refuses to issue outside its constraints
+	// (the intermediate above does not know the root's).
+	fails(t, dir, nil, "IP 192.168.1.1 is not within [10.0.0.0/8]", []string{"bad.crt", "bad.key"},
+		"leaf", "-ca-cert", "root.crt", "-ca-key", "root.key", "-out-cert", "bad.crt", "-out-key", "bad.key", "-ips", "192.168.1.1")
 	assert.Contains(t, ok(t, dir, "print", "root.crt").stdout, "Permitted DNS:example.com, Permitted IP:10.0.0.0/8, Permitted URI:cluster.local")
 }
 
