@@ -33,7 +33,7 @@ func algorithmIdentifier(s core.SignatureScheme) pkix.AlgorithmIdentifier {
 func schemeFor(ai pkix.AlgorithmIdentifier, schemes []core.SignatureScheme) (core.SignatureScheme, error) {
 	sc, ok := core.SchemeByOID(schemes, ai.Algorithm)
 	if !ok {
-		return nil, fmt.Errorf("%w %s", ErrUnknownAlgorithm, ai.Algorithm)
+		return nil, fmt.Errorf("%w: OID %s", ErrUnknownAlgorithm, ai.Algorithm)
 	}
 	if len(ai.Parameters.FullBytes) != 0 {
 		return nil, fmt.Errorf("%w: %s with parameters present (must be absent)", ErrUnknownAlgorithm, sc.Name())

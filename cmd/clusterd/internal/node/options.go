@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/snowmerak/clustering/adapters/pqc"
@@ -13,6 +14,7 @@ import (
 	"github.com/snowmerak/clustering/cmd/clusterd/internal/trust"
 	"github.com/snowmerak/clustering/cmd/internal/cliutil"
 	"github.com/snowmerak/clustering/core"
+	"github.com/snowmerak/clustering/pki"
 )
 
 // FromConfig builds a node's options from its configuration file: it loads
@@ -48,7 +50,10 @@ func FromConfig(ctx context.Context, c *config.Config, log *slog.Logger) (Option
 		return o, err
 	}
 	if scheme := o.Identity.Signer.Scheme(); !acceptsScheme(o.Suite, scheme) {
-		return o, fmt.Errorf("identity: the key is %s, which suite %q does not accept: %w", scheme.Name(), o.Suite.Name, core.ErrInvalidInput)
+		return o, fmt.Errorf("identity: the key is %s, which suite %q does not accept (%s): %w", scheme.Name(), o.Suite.Name, schemeNames(o.Suite), core.ErrInvalidInput)
+	}
+	if err := checkChainSchemes(o.Suite, o.Identity.Chain); err != nil {
+		return o, err
 	}
 	now := time.Now()
 	if o.Trust, err = trust.LoadTrustStore(c.Trust.Roots, c.Trust.RevocationLists, now); err != nil {
@@ -61,6 +66,28 @@ func FromConfig(ctx context.Context, c *config.Config, log *slog.Logger) (Option
 		return o, err
 	}
 	return o, nil
+}
+
+// checkChainSchemes reports a certificate of chain signed with a scheme
+// suite does not accept: peers check every signature of the chain under the
+// suite, the root's on the last certificate included, and would refuse it.
+func checkChainSchemes(suite core.Suite, chain []*pki.Certificate) error {
+	for i, c := range chain {
+		if !acceptsScheme(suite, c.SignatureScheme) {
+			return fmt.Errorf("identity: certificate %d (%s) is signed with %s, which suite %q does not accept (%s): every certificate up to the root must use it: %w",
+				i, c.Subject.String(), c.SignatureScheme.Name(), suite.Name, schemeNames(suite), core.ErrInvalidInput)
+		}
+	}
+	return nil
+}
+
+// schemeNames lists the signature schemes s accepts.
+func schemeNames(s core.Suite) string {
+	names := make([]string, len(s.Signatures))
+	for i, sc := range s.Signatures {
+		names[i] = sc.Name()
+	}
+	return strings.Join(names, ", ")
 }
 
 func acceptsScheme(s core.Suite, scheme core.SignatureScheme) bool {
