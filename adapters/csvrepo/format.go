@@ -228,7 +228,7 @@ func parseCertificatePEM(s string, id core.NodeID) ([]byte, error) {
 		return nil, fmt.Errorf("PEMData: no CERTIFICATE block: %w", core.ErrInvalidInput)
 	}
 	if len(bytes.TrimSpace(rest)) != 0 {
-		return nil, fmt.Errorf("PEMData: data after the certificate: %w", core.ErrInvalidInput)
+		return nil, fmt.Errorf("PEMData: data after the certificate (a row holds one certificate, the member's own, not its chain): %w", core.ErrInvalidInput)
 	}
 	got, err := certificateID(block.Bytes)
 	if err != nil {

@@ -27,6 +27,8 @@ func commands() []cliutil.Command {
 		{Name: "members", Summary: "list the members a running node sees", Run: runMembers},
 		{Name: "status", Summary: "summarise a running node", Run: runStatus},
 		{Name: "reload", Summary: "make a running node read its trust roots and revocation lists again", Run: runReload},
+		{Name: "admit", Summary: "write a node's record into the member registry (for allow-lists)", Run: runAdmit},
+		{Name: "evict", Summary: "remove a node's record from the member registry", Run: runEvict},
 	}
 }
 

@@ -29,15 +29,28 @@ type Identity struct {
 	Chain []*pki.Certificate
 }
 
+// LoadChain reads a certificate chain, leaf first, as cpki writes it; a
+// trailing self-signed root is dropped (peers hold the roots).
+func LoadChain(certPath string) ([]*pki.Certificate, error) {
+	certs, err := cliutil.LoadCertificates(certPath)
+	if err != nil {
+		return nil, err
+	}
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("%s holds no certificate: %w", certPath, core.ErrInvalidInput)
+	}
+	for len(certs) > 1 && certs[len(certs)-1].IsSelfSigned() {
+		certs = certs[:len(certs)-1]
+	}
+	return certs, nil
+}
+
 // LoadIdentity reads a certificate chain and its private key and checks
 // that the key is the leaf certificate's.
 func LoadIdentity(certPath, keyPath string, pass cliutil.Passphrase) (Identity, error) {
-	certs, err := cliutil.LoadCertificates(certPath)
+	certs, err := LoadChain(certPath)
 	if err != nil {
 		return Identity{}, fmt.Errorf("identity: certificate: %w", err)
-	}
-	if len(certs) == 0 {
-		return Identity{}, fmt.Errorf("identity: certificate: %s holds no certificate: %w", certPath, core.ErrInvalidInput)
 	}
 	key, err := cliutil.LoadPrivateKey(keyPath, pass)
 	if err != nil {
@@ -47,9 +60,6 @@ func LoadIdentity(certPath, keyPath string, pass cliutil.Passphrase) (Identity, 
 	if keyID := core.NodeIDOf(key.Public()); keyID != leaf.NodeID() {
 		return Identity{}, fmt.Errorf("identity: key %s (NodeID %s) does not belong to certificate %s (CN=%q, NodeID %s): %w",
 			keyPath, keyID.Short(), certPath, leaf.Subject.CommonName, leaf.NodeID().Short(), core.ErrVerification)
-	}
-	for len(certs) > 1 && certs[len(certs)-1].IsSelfSigned() {
-		certs = certs[:len(certs)-1]
 	}
 	return Identity{Signer: key, Chain: certs}, nil
 }
