@@ -13,6 +13,18 @@ type Peer struct {
 	Addr netip.AddrPort
 }
 
+// String is the peer as seeds are written, short ID@address, leaving out
+// what is unknown (a zero ID, an invalid address).
+func (p Peer) String() string {
+	switch {
+	case p.ID.IsZero():
+		return p.Addr.String()
+	case !p.Addr.IsValid():
+		return p.ID.Short()
+	}
+	return p.ID.Short() + "@" + p.Addr.String()
+}
+
 // MessageHandler receives the messages a Messenger delivers. The Peer passed
 // in is authenticated by the transport: its ID is the sender's verified NodeID.
 type MessageHandler interface {

@@ -94,6 +94,12 @@ func ReplaceFile(f NewFile) error {
 func writeTemp(f NewFile) (string, error) {
 	t, err := os.CreateTemp(filepath.Dir(f.Path), "."+filepath.Base(f.Path)+".tmp*")
 	if err != nil {
+		// The temporary name means nothing to the caller: say what failed
+		// (a missing directory, no permission) about the file asked for.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
 		return "", fmt.Errorf("write %s: %w", f.Path, err)
 	}
 	mode := f.Mode

@@ -66,6 +66,13 @@ func TestReplaceFile(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "v2", string(got))
 	assert.Equal(t, []string{"list.pem"}, names(t, dir))
+
+	// A missing directory is reported about the file asked for, not about
+	// the temporary file the write goes through.
+	missing := filepath.Join(dir, "no such dir", "list.pem")
+	err = ReplaceFile(NewFile{missing, []byte("v1"), CertFileMode})
+	require.ErrorIs(t, err, fs.ErrNotExist)
+	assert.Equal(t, "write "+missing+": no such file or directory", err.Error())
 }
 
 func names(t *testing.T, dir string) []string {

@@ -29,9 +29,11 @@ const maxPEMBlocks = 1024
 // it cannot decode (bad base64, no END line) and returns the next one, which
 // would let a damaged leaf leave its intermediate in front of a chain: so the
 // text skipped before a block may not hold a PEM boundary line of its own.
+// A leading UTF-8 byte order mark (left by some Windows editors) is skipped:
+// pem.Decode would not see a BEGIN line behind it.
 func decodePEM(data []byte, want ...string) ([]*pem.Block, error) {
 	var blocks []*pem.Block
-	rest := data
+	rest := bytes.TrimPrefix(data, []byte("\ufeff"))
 	for {
 		block, r := pem.Decode(rest)
 		if block == nil {

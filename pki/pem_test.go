@@ -24,6 +24,11 @@ func TestCertificateChainPEMRoundTrip(t *testing.T) {
 	chain, err = ParseCertificatesPEM(append([]byte("Certificate:\n  Data: ...\n"), data...), testSchemes)
 	require.NoError(t, err)
 	assert.Len(t, chain, 2)
+
+	// So is a UTF-8 byte order mark, as some Windows editors save files.
+	chain, err = ParseCertificatesPEM(append([]byte("\ufeff"), data...), testSchemes)
+	require.NoError(t, err)
+	assert.Len(t, chain, 2)
 }
 
 func TestParseCertificatesPEMRejects(t *testing.T) {

@@ -244,7 +244,7 @@ func (v requestView) json() any {
 	}
 	return map[string]any{
 		"type": "certificateRequest", "subject": r.Subject.String(), "publicKeyAlgorithm": r.PublicKey.Scheme().Name(),
-		"dnsNames": r.DNSNames, "ipAddresses": ips, "uris": uris, "nodeId": core.NodeIDOf(r.PublicKey),
+		"dnsNames": append([]string{}, r.DNSNames...), "ipAddresses": ips, "uris": uris, "nodeId": core.NodeIDOf(r.PublicKey),
 	}
 }
 

@@ -147,6 +147,15 @@ func TestKeygenAndSign(t *testing.T) {
 	assert.Contains(t, r.stdout, "Subject: CN=node7")
 	assert.Contains(t, r.stdout, "DNS:node7.example.com, IP Address:10.0.0.7")
 
+	// Absent names print as empty lists in JSON, all three alike.
+	ok(t, dir, "keygen", "-out-key", "n8.key", "-out-pub", "n8.pub", "-out-csr", "n8.csr", "-cn", "node8")
+	var req []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(ok(t, dir, "print", "-json", "n8.csr").stdout), &req))
+	require.Len(t, req, 1)
+	for _, field := range []string{"dnsNames", "ipAddresses", "uris"} {
+		assert.Equal(t, []any{}, req[0][field], field)
+	}
+
 	ok(t, dir, "sign", "-in-csr", "node.csr", "-out-cert", "from-csr.crt")
 	ok(t, dir, "sign", "-in-pub", "node.pub", "-cn", "node7b", "-uri", "spiffe://cluster.local/node/7", "-out-cert", "from-pub.crt")
 	ok(t, dir, "verify", "-ca", "root.crt", "-cert", "from-csr.crt", "-dns", "node7.example.com", "-ip", "10.0.0.7")

@@ -131,7 +131,7 @@ func (n *Node) pushPull(ctx context.Context, p core.Peer) error {
 	}
 	if err != nil {
 		n.run(func(*outbox) { n.stats.PushPullsFailed++ })
-		return fmt.Errorf("swim: push-pull with %s %s: %w", p.ID.Short(), p.Addr, err)
+		return fmt.Errorf("swim: push-pull with %s: %w", p, err)
 	}
 	n.ingest(ctx, recs, true)
 	return nil
