@@ -60,8 +60,11 @@ func runAdmit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if err := (trust.Identity{Chain: chain}).Verify(ts, time.Now()); err != nil {
-		return fmt.Errorf("%s: %w", *certPath, err)
+	if err := trust.VerifyNodeChain(ts, chain, time.Now()); err != nil {
+		return fmt.Errorf("-cert %s: the chain %w", *certPath, err)
+	}
+	if err := trust.CheckSuite(trust.Suite(c.Suite), chain); err != nil {
+		return fmt.Errorf("-cert %s: %w", *certPath, err)
 	}
 	m.ID, m.Certificate = chain[0].NodeID(), chain[0].Raw
 	expect := int64(0)
@@ -86,7 +89,7 @@ func runEvict(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := cliutil.NewFlagSet("clusterd evict", "-config FILE -id NODEID",
 		"Removes a node's record from the member registry of a configuration. With\ntrust.allow_list on, nodes then refuse it: new sessions at once, existing ones\nat their next rekey or when each node runs clusterd reload. To stop trusting\nits certificate everywhere, revoke it (cpki revoke) instead or as well.", stderr)
 	path := fs.String("config", "clusterd.yaml", "a node configuration `file` naming the registry")
-	idText := fs.String("id", "", "the evicted node's NodeID (64 hex digits, as clusterd members shows it)")
+	idText := fs.String("id", "", "the evicted node's NodeID (64 hex digits, as clusterd members -json or cpki print shows it)")
 	if err := cliutil.ParseFlags(fs, args); err != nil {
 		return err
 	}

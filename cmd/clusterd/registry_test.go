@@ -56,7 +56,9 @@ func TestAdmitAndEvict(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "z2", m.Zone)
 
-	run(1, "own certificate chain does not verify", "admit", "-config", cfg, "-cert", foreign["x"].CertFile)
+	run(1, "the chain does not verify against the trust roots and revocation lists", "admit", "-config", cfg, "-cert", foreign["x"].CertFile)
+	run(1, "the chain has a CA certificate first (CN=clusterd test Root CA), not a node's", "admit", "-config", cfg, "-cert", p.RootFile)
+	run(1, `the key is ML-DSA-65, which suite "cnsa2" does not accept (ML-DSA-87)`, "admit", "-config", writeConfig("cnsa2.yaml", "{kind: csv, csv: {path: members.csv}}\nsuite: cnsa2"), "-cert", b.CertFile)
 	run(1, "-weight 0: want 1..10000", "admit", "-config", cfg, "-cert", b.CertFile, "-weight", "0")
 	run(1, "-cert is required", "admit", "-config", cfg)
 	run(1, "repo.kind memory lives inside each node", "admit", "-config", writeConfig("mem.yaml", "{kind: memory}"), "-cert", b.CertFile)

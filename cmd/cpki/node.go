@@ -32,7 +32,7 @@ func runKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error
 		return errors.New("-cn, -org, -ips, -domains and -uri go into a signing request: add -out-csr")
 	}
 	if *outCSR != "" && !named {
-		return errors.New("-out-csr: a signing request names the node: give -cn or -ips, -domains, -uri (or hand the CA the public key alone)")
+		return errors.New("-out-csr: a signing request names the node: give -cn, -org, -ips, -domains or -uri (or hand the CA the public key alone)")
 	}
 	outputs := []string{key.outKey, *outPub}
 	if *outCSR != "" {

@@ -148,7 +148,7 @@ func parseSerial(s string) (*big.Int, error) {
 	digits := strings.ReplaceAll(s, ":", "")
 	serial, ok := new(big.Int).SetString(digits, 16)
 	if !ok || digits[0] == '+' || digits[0] == '-' || serial.Sign() <= 0 || serial.BitLen() > 159 {
-		return nil, fmt.Errorf("-serial: %q is not a hex serial number (a positive number of at most 20 bytes)", s)
+		return nil, fmt.Errorf("-serial: %q is not a hex serial number (a positive number below 2^159, which fits 20 DER octets)", s)
 	}
 	return serial, nil
 }

@@ -5,16 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"strings"
 	"time"
 
-	"github.com/snowmerak/clustering/adapters/pqc"
 	"github.com/snowmerak/clustering/cmd/clusterd/internal/config"
 	"github.com/snowmerak/clustering/cmd/clusterd/internal/registry"
 	"github.com/snowmerak/clustering/cmd/clusterd/internal/trust"
 	"github.com/snowmerak/clustering/cmd/internal/cliutil"
-	"github.com/snowmerak/clustering/core"
-	"github.com/snowmerak/clustering/pki"
 )
 
 // FromConfig builds a node's options from its configuration file: it loads
@@ -29,12 +25,7 @@ func FromConfig(ctx context.Context, c *config.Config, log *slog.Logger) (Option
 		Topology: c.Topology, Replicas: c.Placement.Replicas, Logger: log,
 		RootsFile: c.Trust.Roots, RevocationLists: c.Trust.RevocationLists,
 	}
-	switch c.Suite {
-	case "cnsa2":
-		o.Suite = pqc.CNSA2Suite()
-	default:
-		o.Suite = pqc.DefaultSuite()
-	}
+	o.Suite = trust.Suite(c.Suite)
 	var err error
 	if o.SWIM, err = c.SWIMConfig(); err != nil {
 		return o, fmt.Errorf("swim: %w", err)
@@ -49,11 +40,8 @@ func FromConfig(ctx context.Context, c *config.Config, log *slog.Logger) (Option
 	if o.Identity, err = trust.LoadIdentity(c.Identity.Cert, c.Identity.Key, pass); err != nil {
 		return o, err
 	}
-	if scheme := o.Identity.Signer.Scheme(); !acceptsScheme(o.Suite, scheme) {
-		return o, fmt.Errorf("identity: the key is %s, which suite %q does not accept (%s): %w", scheme.Name(), o.Suite.Name, schemeNames(o.Suite), core.ErrInvalidInput)
-	}
-	if err := checkChainSchemes(o.Suite, o.Identity.Chain); err != nil {
-		return o, err
+	if err := trust.CheckSuite(o.Suite, o.Identity.Chain); err != nil {
+		return o, fmt.Errorf("identity: %w", err)
 	}
 	now := time.Now()
 	if o.Trust, err = trust.LoadTrustStore(c.Trust.Roots, c.Trust.RevocationLists, now); err != nil {
@@ -66,31 +54,4 @@ func FromConfig(ctx context.Context, c *config.Config, log *slog.Logger) (Option
 		return o, err
 	}
 	return o, nil
-}
-
-// checkChainSchemes reports a certificate of chain signed with a scheme
-// suite does not accept: peers check every signature of the chain under the
-// suite, the root's on the last certificate included, and would refuse it.
-func checkChainSchemes(suite core.Suite, chain []*pki.Certificate) error {
-	for i, c := range chain {
-		if !acceptsScheme(suite, c.SignatureScheme) {
-			return fmt.Errorf("identity: certificate %d (%s) is signed with %s, which suite %q does not accept (%s): every certificate up to the root must use it: %w",
-				i, c.Subject.String(), c.SignatureScheme.Name(), suite.Name, schemeNames(suite), core.ErrInvalidInput)
-		}
-	}
-	return nil
-}
-
-// schemeNames lists the signature schemes s accepts.
-func schemeNames(s core.Suite) string {
-	names := make([]string, len(s.Signatures))
-	for i, sc := range s.Signatures {
-		names[i] = sc.Name()
-	}
-	return strings.Join(names, ", ")
-}
-
-func acceptsScheme(s core.Suite, scheme core.SignatureScheme) bool {
-	_, ok := s.SchemeByOID(scheme.OID())
-	return ok
 }

@@ -89,8 +89,20 @@ func (id Identity) Credential() []byte {
 // Verify checks the identity's chain against ts at now, so a node whose
 // certificate its peers would refuse says so at startup.
 func (id Identity) Verify(ts *pki.TrustStore, now time.Time) error {
-	if _, err := ts.Verify(id.Chain, pki.VerifyOptions{Now: now}); err != nil {
-		return fmt.Errorf("identity: own certificate chain does not verify against the trust roots: %w", err)
+	if err := VerifyNodeChain(ts, id.Chain, now); err != nil {
+		return fmt.Errorf("identity: own certificate chain %w", err)
+	}
+	return nil
+}
+
+// VerifyNodeChain checks that chain is a node's, its leaf no CA, and that
+// it verifies against ts at now. Its errors read after "the chain".
+func VerifyNodeChain(ts *pki.TrustStore, chain []*pki.Certificate, now time.Time) error {
+	if chain[0].IsCA {
+		return fmt.Errorf("has a CA certificate first (%s), not a node's: %w", chain[0].Subject.String(), core.ErrInvalidInput)
+	}
+	if _, err := ts.Verify(chain, pki.VerifyOptions{Now: now}); err != nil {
+		return fmt.Errorf("does not verify against the trust roots and revocation lists: %w", err)
 	}
 	return nil
 }
