@@ -74,8 +74,7 @@ func BenchmarkOwner(b *testing.B) {
 				sink += hsum + ssum + osum
 				t.add(perLookup(t0, t1, pass), perLookup(t1, t2, pass), perLookup(t2, t3, pass))
 			}
-			t.report(b, 2)
-			quiet := t.quiet()
+			quiet := t.report(b, 2)
 			b.ReportMetric(quantile(t.column(0, nil), 0.5), "hash-ns")
 			b.ReportMetric(quantile(t.column(0, quiet), 0.5), "hash-quiet-ns")
 			b.ReportMetric(quantile(t.column(1, nil), 0.5), "seed-ns")

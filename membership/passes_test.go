@@ -83,13 +83,15 @@ func (t *passTimer) ratio(a, b int) []float64 {
 
 // report reports contender c: ns/op its median pass, quiet-ns its median
 // quiet pass, x-hash the median of its passes over the reference's, and
-// quiet-share the share of quiet rounds.
-func (t *passTimer) report(b *testing.B, c int) {
-	quiet := t.quiet()
+// quiet-share the share of quiet rounds. It returns the quiet selector for
+// the caller's further figures.
+func (t *passTimer) report(b *testing.B, c int) (quiet func(round int) bool) {
+	quiet = t.quiet()
 	b.ReportMetric(quantile(t.column(c, nil), 0.5), "ns/op")
 	b.ReportMetric(quantile(t.column(c, quiet), 0.5), "quiet-ns")
 	b.ReportMetric(quantile(t.ratio(c, 0), 0.5), "x-hash")
 	b.ReportMetric(float64(len(t.column(0, quiet)))/float64(len(t.data)/t.cols), "quiet-share")
+	return quiet
 }
 
 // quantile returns the q-quantile of xs, sorting it.

@@ -56,11 +56,12 @@ func runAdmit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("-cert: %w", err)
 	}
-	ts, err := trust.LoadTrustStore(c.Trust.Roots, c.Trust.RevocationLists, time.Now())
+	now := time.Now()
+	ts, err := trust.LoadTrustStore(c.Trust.Roots, c.Trust.RevocationLists, now)
 	if err != nil {
 		return err
 	}
-	if err := trust.VerifyNodeChain(ts, chain, time.Now()); err != nil {
+	if err := trust.VerifyNodeChain(ts, chain, now); err != nil {
 		return fmt.Errorf("-cert %s: the chain %w", *certPath, err)
 	}
 	if err := trust.CheckSuite(trust.Suite(c.Suite), chain); err != nil {
